@@ -1,0 +1,268 @@
+//! The personal-data detectors and the single pass that drives them.
+//!
+//! Numbers and email addresses are found in one pass over the bytes. The
+//! pass skips eight bytes at a time until a word holds an ASCII digit, an
+//! `@`, or the lead byte of a full-width form (`０`-`９` are `EF BC 90`-`99`),
+//! so Chinese text without numbers costs little more than reading it.
+//! Secrets are found from their literal prefixes by an Aho-Corasick
+//! automaton with a SIMD prefilter.
+
+mod bank_card;
+pub(crate) mod date;
+mod email;
+mod id_card;
+mod number;
+mod phone;
+mod secret;
+
+use crate::finding::{Finding, Kind, MatchType};
+
+pub(crate) use self::date::Ymd;
+use self::number::NumberFinder;
+use self::secret::SecretFinder;
+
+/// Which personal-data detectors run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PiiKinds {
+    pub(crate) id_card: bool,
+    pub(crate) phone: bool,
+    pub(crate) bank_card: bool,
+    pub(crate) email: bool,
+    pub(crate) secret: bool,
+}
+
+impl PiiKinds {
+    pub(crate) fn none() -> PiiKinds {
+        PiiKinds {
+            id_card: false,
+            phone: false,
+            bank_card: false,
+            email: false,
+            secret: false,
+        }
+    }
+
+    pub(crate) fn set(&mut self, kind: Kind, on: bool) {
+        match kind {
+            Kind::IdCard => self.id_card = on,
+            Kind::Phone => self.phone = on,
+            Kind::BankCard => self.bank_card = on,
+            Kind::Email => self.email = on,
+            Kind::Secret => self.secret = on,
+            Kind::SensitiveWord => {}
+        }
+    }
+
+    pub(crate) fn get(&self, kind: Kind) -> bool {
+        match kind {
+            Kind::IdCard => self.id_card,
+            Kind::Phone => self.phone,
+            Kind::BankCard => self.bank_card,
+            Kind::Email => self.email,
+            Kind::Secret => self.secret,
+            Kind::SensitiveWord => false,
+        }
+    }
+
+    pub(crate) fn numbers(&self) -> bool {
+        self.id_card || self.phone || self.bank_card
+    }
+
+    pub(crate) fn any(&self) -> bool {
+        self.numbers() || self.email || self.secret
+    }
+}
+
+/// The personal-data detectors, built once and shared.
+#[derive(Clone, Debug)]
+pub(crate) struct PiiDetectors {
+    secrets: SecretFinder,
+}
+
+impl PiiDetectors {
+    pub(crate) fn new() -> PiiDetectors {
+        PiiDetectors {
+            secrets: SecretFinder::new(),
+        }
+    }
+
+    /// Appends every personal-data finding in `text` to `out`, unsorted
+    /// across detectors (numbers and emails may overlap).
+    pub(crate) fn scan<'h>(
+        &self,
+        text: &'h str,
+        kinds: PiiKinds,
+        today: Ymd,
+        out: &mut Vec<Finding<'h>>,
+    ) {
+        if kinds.numbers() || kinds.email {
+            scan_numbers_and_emails(text, kinds, today, out);
+        }
+        if kinds.secret {
+            self.secrets.find(text, |range, provider| {
+                out.push(Finding::pii(
+                    text,
+                    range,
+                    Kind::Secret,
+                    MatchType::Exact,
+                    provider,
+                ));
+            });
+        }
+    }
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `x` strictly between `m` and `n` (n <= 128).
+#[inline(always)]
+fn bytes_between(x: u64, m: u8, n: u8) -> u64 {
+    // Bit Twiddling Hacks' exact `hasbetween`: masking to 7 bits first keeps
+    // every per-byte sum and difference inside its byte.
+    let low7 = x & (LO * 127);
+    (LO * (127 + u64::from(n)) - low7) & !x & (low7 + LO * (127 - u64::from(m))) & HI
+}
+
+/// High bit set in each byte of `x` equal to `b`.
+#[inline(always)]
+fn bytes_equal(x: u64, b: u8) -> u64 {
+    let v = x ^ (LO * u64::from(b));
+    !(((v & (LO * 127)) + LO * 127) | v) & HI
+}
+
+/// The bytes the pass stops at.
+#[derive(Clone, Copy)]
+struct Stops {
+    digits: u64,
+    at: u64,
+}
+
+/// Bytes read per step of the pass, and the bytes one step looks at.
+const STEP: usize = 16;
+const WINDOW: usize = STEP + 2;
+
+#[inline(always)]
+fn load(w: &[u8; WINDOW], i: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&w[i..i + 8]);
+    u64::from_le_bytes(b)
+}
+
+impl Stops {
+    /// Stop bits for the eight bytes at `i` of a window.
+    #[inline(always)]
+    fn mask(self, w: &[u8; WINDOW], i: usize) -> u64 {
+        let x = load(w, i);
+        let digits = if self.digits != 0 {
+            // A full-width digit is EF BC 90-99: compare the words one and
+            // two bytes on, so that full-width punctuation (EF BC 8C is `，`)
+            // does not stop the pass.
+            let full_width = bytes_equal(x, 0xEF)
+                & bytes_equal(load(w, i + 1), 0xBC)
+                & bytes_between(load(w, i + 2) ^ (LO * 0x80), 0x0F, 0x1A);
+            bytes_between(x, b'0' - 1, b'9' + 1) | full_width
+        } else {
+            0
+        };
+        digits | (bytes_equal(x, b'@') & self.at)
+    }
+
+    #[inline(always)]
+    fn byte(self, bytes: &[u8], i: usize) -> bool {
+        let b = bytes[i];
+        (self.digits != 0
+            && (b.is_ascii_digit() || (b == 0xEF && number::digit_at(bytes, i).is_some())))
+            || (self.at != 0 && b == b'@')
+    }
+
+    /// The first position at or after `i` holding a stop.
+    #[inline(always)]
+    fn next(self, bytes: &[u8], mut i: usize) -> Option<usize> {
+        while i + WINDOW <= bytes.len() {
+            let w: &[u8; WINDOW] = bytes[i..i + WINDOW].try_into().expect("a window");
+            let (ma, mb) = (self.mask(w, 0), self.mask(w, 8));
+            if ma | mb != 0 {
+                return Some(if ma != 0 {
+                    i + (ma.trailing_zeros() / 8) as usize
+                } else {
+                    i + 8 + (mb.trailing_zeros() / 8) as usize
+                });
+            }
+            i += STEP;
+        }
+        (i..bytes.len()).find(|&j| self.byte(bytes, j))
+    }
+}
+
+fn scan_numbers_and_emails<'h>(
+    text: &'h str,
+    kinds: PiiKinds,
+    today: Ymd,
+    out: &mut Vec<Finding<'h>>,
+) {
+    let bytes = text.as_bytes();
+    let stops = Stops {
+        digits: if kinds.numbers() { !0 } else { 0 },
+        at: if kinds.email { !0 } else { 0 },
+    };
+    let numbers = NumberFinder { kinds, today };
+    let mut i = 0;
+    let mut last_email_end = 0;
+    let mut last_number_end = usize::MAX;
+    while let Some(j) = stops.next(bytes, i) {
+        i = match bytes[j] {
+            b'@' => match email::email_at(bytes, last_email_end, j) {
+                Some(r) => {
+                    let end = r.end;
+                    last_email_end = end;
+                    out.push(Finding::pii(text, r, Kind::Email, MatchType::Exact, ""));
+                    end
+                }
+                None => j + 1,
+            },
+            _ => {
+                let after_number = j == last_number_end.wrapping_add(1);
+                let (next, found) = numbers.at(text, j, after_number, out);
+                if found {
+                    last_number_end = next;
+                }
+                next
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn check_value_for_tests(body: &[u8]) -> u8 {
+    id_card::check_value(body)
+}
+
+#[cfg(test)]
+pub(crate) fn luhn_for_tests(d: &[u8]) -> bool {
+    bank_card::luhn(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swar_masks_are_exact_per_byte() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let x = (u64::from(b)) << (pos * 8) | ((LO * 0x41) & !(0xFF << (pos * 8)));
+                let want_digit = b.is_ascii_digit();
+                let got = bytes_between(x, b'0' - 1, b'9' + 1) >> (pos * 8) & 0x80 != 0;
+                assert_eq!(got, want_digit, "byte {b:#x} at {pos}");
+                let got = bytes_equal(x, 0xEF) >> (pos * 8) & 0x80 != 0;
+                assert_eq!(got, b == 0xEF, "byte {b:#x} at {pos}");
+                // No other byte of the filler ('A') may be flagged.
+                assert_eq!(
+                    bytes_between(x, b'0' - 1, b'9' + 1) & !(0xFFu64 << (pos * 8)),
+                    0
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! Numbers: resident ID numbers, mobile numbers and card numbers.
+//!
+//! A number is read as a chain of digit groups joined by single spaces or
+//! dashes (`138 0013 8000`), digits ASCII or full-width. The chain is then
+//! classified from its shape, most specific reading first: ID number, mobile
+//! number, card number. Each run of digits is a whole: a number counts only
+//! when no digit touches it, so an ID inside a 22-digit order number is not
+//! one, while an ID glued to Chinese text (`证号110101199003071233号`) is.
+
+use super::bank_card::is_card;
+use super::date::Ymd;
+use super::id_card;
+use super::phone::is_mobile;
+use super::PiiKinds;
+use crate::finding::{Finding, Kind, MatchType};
+
+/// Longest digit run any detector uses (a 19-digit card number).
+const MAX_RUN: usize = 19;
+/// Enough digit storage for the longest chain any detector uses.
+const MAX_DIGITS: usize = 24;
+/// Enough groups for `4-4-4-4-3` and a country prefix.
+const MAX_GROUPS: usize = 6;
+
+/// The value and width in bytes of the digit at `i`, ASCII or full-width.
+#[inline]
+pub(crate) fn digit_at(bytes: &[u8], i: usize) -> Option<(u8, usize)> {
+    match *bytes.get(i)? {
+        b @ b'0'..=b'9' => Some((b - b'0', 1)),
+        0xEF if bytes.get(i + 1) == Some(&0xBC) => match bytes.get(i + 2) {
+            Some(&b @ 0x90..=0x99) => Some((b - 0x90, 3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether a digit ends right before `i`.
+fn digit_before(bytes: &[u8], i: usize) -> bool {
+    (i >= 1 && bytes[i - 1].is_ascii_digit())
+        || (i >= 3
+            && bytes[i - 3] == 0xEF
+            && bytes[i - 2] == 0xBC
+            && (0x90..=0x99).contains(&bytes[i - 1]))
+}
+
+/// The width of an `X` check character at `i` (`X`, `x`, `Ｘ`, `ｘ`).
+fn check_x_at(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes.get(i..) {
+        Some([b'X' | b'x', ..]) => Some(1),
+        Some([0xEF, 0xBC, 0xB8, ..]) | Some([0xEF, 0xBD, 0x98, ..]) => Some(3),
+        _ => None,
+    }
+}
+
+fn is_sep(b: u8) -> bool {
+    b == b' ' || b == b'-'
+}
+
+/// Whether `sep` then a group of at most four digits follow at `i`: the
+/// chain goes on. A longer run after the separator is a number of its own
+/// (`4111 1111 1111 1111 13800138000` is a card, then a phone).
+fn continues(bytes: &[u8], i: usize, sep: u8) -> bool {
+    if bytes.get(i) != Some(&sep) {
+        return false;
+    }
+    let mut at = i + 1;
+    let mut len = 0;
+    while let Some((_, w)) = digit_at(bytes, at) {
+        len += 1;
+        at += w;
+        if len > 4 {
+            return false;
+        }
+    }
+    len > 0
+}
+
+#[derive(Clone, Copy, Default, Debug)]
+struct Group {
+    start: usize,
+    end: usize,
+    /// Index of the group's first digit in `Chain::digits`.
+    first: usize,
+    /// Number of digits, even past what `Chain::digits` stores.
+    len: usize,
+    /// The separator before the group (0 for the first).
+    sep: u8,
+}
+
+/// Digit groups read from one starting digit.
+struct Chain {
+    digits: [u8; MAX_DIGITS],
+    stored: usize,
+    groups: [Group; MAX_GROUPS],
+    count: usize,
+}
+
+impl Chain {
+    fn read(bytes: &[u8], start: usize) -> Chain {
+        let mut c = Chain {
+            digits: [0; MAX_DIGITS],
+            stored: 0,
+            groups: [Group::default(); MAX_GROUPS],
+            count: 0,
+        };
+        let mut i = start;
+        let mut sep = 0;
+        loop {
+            let g = Group {
+                start: i,
+                first: c.stored,
+                sep,
+                ..Group::default()
+            };
+            let mut len = 0;
+            while let Some((v, w)) = digit_at(bytes, i) {
+                if c.stored < MAX_DIGITS {
+                    c.digits[c.stored] = v;
+                    c.stored += 1;
+                }
+                len += 1;
+                i += w;
+            }
+            c.groups[c.count] = Group { end: i, len, ..g };
+            c.count += 1;
+            if len > MAX_RUN || c.count == MAX_GROUPS || c.stored == MAX_DIGITS {
+                break;
+            }
+            match bytes.get(i) {
+                Some(&s) if is_sep(s) && digit_at(bytes, i + 1).is_some() => {
+                    sep = s;
+                    i += 1;
+                }
+                _ => break,
+            }
+        }
+        c
+    }
+
+    /// The digits of groups `from..to`, if all were stored.
+    fn digits(&self, from: usize, to: usize) -> Option<&[u8]> {
+        let a = self.groups[from].first;
+        let last = self.groups[to - 1];
+        let b = last.first + last.len;
+        (b <= self.stored).then(|| &self.digits[a..b])
+    }
+
+    /// Whether groups `1..n` exist, have the given lengths, and are joined
+    /// by the same separator, which must be one of `seps`.
+    fn shape(&self, lens: &[usize], seps: &[u8]) -> Option<u8> {
+        if self.count < lens.len() {
+            return None;
+        }
+        let sep = self.groups.get(1).map_or(0, |g| g.sep);
+        let ok = lens
+            .iter()
+            .zip(&self.groups)
+            .enumerate()
+            .all(|(i, (&l, g))| g.len == l && (i == 0 || (g.sep == sep && seps.contains(&sep))));
+        ok.then_some(sep)
+    }
+}
+
+/// A number found: its span and what it is.
+struct Hit {
+    start: usize,
+    end: usize,
+    kind: Kind,
+}
+
+/// Classifies the numbers that start at each stop of the scanning pass.
+pub(crate) struct NumberFinder {
+    pub(crate) kinds: PiiKinds,
+    pub(crate) today: Ymd,
+}
+
+impl NumberFinder {
+    /// Reads the number starting at the digit at `start`, pushes it to `out`
+    /// if it is one of the enabled kinds, and returns where scanning goes on
+    /// and whether a number ended there. `after_number` says the previous
+    /// number found ends right before the separator before `start`: a
+    /// number next to a whole number is not a piece of a longer one.
+    pub(crate) fn at<'h>(
+        &self,
+        text: &'h str,
+        start: usize,
+        after_number: bool,
+        out: &mut Vec<Finding<'h>>,
+    ) -> (usize, bool) {
+        let bytes = text.as_bytes();
+        // Most digit runs in prose are short (dates, amounts, ids in URLs):
+        // reject them before reading a chain. A run shorter than 11 digits
+        // can only start a grouped form: 2 or 4 digits (a country prefix),
+        // 3 (a mobile), 4 (a card) or 6 (an ID), then a separator.
+        let (mut len, mut end) = (0, start);
+        while let Some((_, w)) = digit_at(bytes, end) {
+            len += 1;
+            end += w;
+        }
+        if len < 11 && !(matches!(len, 2 | 3 | 4 | 6) && bytes.get(end).is_some_and(|&b| is_sep(b)))
+        {
+            return (end, false);
+        }
+        let chain = Chain::read(bytes, start);
+        match self.classify(bytes, &chain, after_number) {
+            Some(hit) => {
+                if self.kinds.get(hit.kind) {
+                    let span = &bytes[hit.start..hit.end];
+                    let match_type = if span.iter().any(|&b| b >= 0x80) {
+                        MatchType::Normalized
+                    } else {
+                        MatchType::Exact
+                    };
+                    let detail = if hit.kind == Kind::Phone {
+                        "mobile"
+                    } else {
+                        ""
+                    };
+                    out.push(Finding::pii(
+                        text,
+                        hit.start..hit.end,
+                        hit.kind,
+                        match_type,
+                        detail,
+                    ));
+                }
+                (hit.end, true)
+            }
+            None => (chain.groups[0].end, false),
+        }
+    }
+
+    fn classify(&self, bytes: &[u8], c: &Chain, after_number: bool) -> Option<Hit> {
+        let g0 = c.groups[0];
+        if g0.len > MAX_RUN {
+            return None;
+        }
+        let d0 = c.digits(0, 1)?;
+        let hit = |start, end, kind| Some(Hit { start, end, kind });
+
+        // One run of digits, classified by its length.
+        match g0.len {
+            17 => {
+                // X ends the digit run: whatever follows it, even a letter
+                // (`…002Xdata` in glued text), the check character decides.
+                if let Some(w) = check_x_at(bytes, g0.end) {
+                    if id_card::is_valid_18(d0, 10, self.today) {
+                        return hit(g0.start, g0.end + w, Kind::IdCard);
+                    }
+                }
+            }
+            18 => {
+                if id_card::is_valid_18(&d0[..17], d0[17], self.today) {
+                    return hit(g0.start, g0.end, Kind::IdCard);
+                }
+                if id_card::looks_like_18(d0, self.today) {
+                    // A real region and birth date with a wrong check
+                    // character: a mistyped ID, not a card number.
+                    return None;
+                }
+            }
+            15 if id_card::is_valid_15(d0, self.today) => {
+                return hit(g0.start, g0.end, Kind::IdCard);
+            }
+            _ => {}
+        }
+        let national = match g0.len {
+            11 => Some(d0),
+            13 if d0.starts_with(&[8, 6]) => Some(&d0[2..]),
+            15 if d0.starts_with(&[0, 0, 8, 6]) => Some(&d0[4..]),
+            _ => None,
+        };
+        if national.is_some_and(is_mobile) {
+            let start = if g0.len == 11 {
+                prefix_start(bytes, g0.start).unwrap_or(g0.start)
+            } else if g0.len == 13 && g0.start > 0 && bytes[g0.start - 1] == b'+' {
+                g0.start - 1
+            } else {
+                g0.start
+            };
+            return hit(start, g0.end, Kind::Phone);
+        }
+        if is_card(d0) {
+            return hit(g0.start, g0.end, Kind::BankCard);
+        }
+        if c.count < 2 {
+            return None;
+        }
+
+        // Grouped forms. A chain that goes on with the same separator after
+        // the groups a form uses, or that an earlier group joins, is a longer
+        // number (`1234 5678 9012 3456 7890 1234`) and not this form.
+        let prefix = prefix_start(bytes, g0.start);
+        let joined_before = !after_number
+            && g0.start >= 2
+            && is_sep(bytes[g0.start - 1])
+            && digit_before(bytes, g0.start - 1);
+        let end_of = |n: usize| c.groups[n - 1].end;
+
+        // 6-8-4 resident ID with single spaces; the last group may end in X.
+        if !joined_before {
+            if let Some(sep) = c.shape(&[6, 8, 4], b" ") {
+                let d = c.digits(0, 3)?;
+                if !continues(bytes, end_of(3), sep)
+                    && id_card::is_valid_18(&d[..17], d[17], self.today)
+                {
+                    return hit(g0.start, end_of(3), Kind::IdCard);
+                }
+            }
+            if let Some(sep) = c.shape(&[6, 8, 3], b" ") {
+                let end = end_of(3);
+                if let Some(w) = check_x_at(bytes, end) {
+                    let d = c.digits(0, 3)?;
+                    if !continues(bytes, end + w, sep) && id_card::is_valid_18(d, 10, self.today) {
+                        return hit(g0.start, end + w, Kind::IdCard);
+                    }
+                }
+            }
+        }
+
+        // 3-4-4 mobile number, possibly after a +86 prefix.
+        if !joined_before || prefix.is_some() {
+            if let Some(sep) = c.shape(&[3, 4, 4], b" -") {
+                if !continues(bytes, end_of(3), sep) && is_mobile(c.digits(0, 3)?) {
+                    return hit(prefix.unwrap_or(g0.start), end_of(3), Kind::Phone);
+                }
+            }
+        }
+
+        // Card numbers grouped by four (the last group shorter), or the
+        // 4-6-5 and 4-6-4 groupings of Amex and Diners.
+        if joined_before || g0.len != 4 {
+            return None;
+        }
+        let sep = c.groups[1].sep;
+        let n = (1..c.count)
+            .take_while(|&i| c.groups[i].sep == sep && c.groups[i].len <= 6)
+            .count()
+            + 1;
+        if continues(bytes, end_of(n), sep) {
+            return None;
+        }
+        let lens = c.groups[..n].iter().map(|g| g.len);
+        let by_four = n >= 4
+            && lens.clone().take(n - 1).all(|l| l == 4)
+            && (1..=4).contains(&c.groups[n - 1].len);
+        let amex = n == 3 && c.groups[1].len == 6 && matches!(c.groups[2].len, 4 | 5);
+        if by_four || amex {
+            let d = c.digits(0, n)?;
+            if is_card(d) {
+                return hit(g0.start, end_of(n), Kind::BankCard);
+            }
+        }
+        None
+    }
+}
+
+/// Where a country prefix (`+86`, `0086`, `86`, `(+86)`, `(86)`, `(0086)`,
+/// then an optional space or dash) starts, if one ends right before the
+/// national number at `national`.
+fn prefix_start(bytes: &[u8], national: usize) -> Option<usize> {
+    let head = &bytes[..national];
+    let head = match head.last() {
+        Some(&s) if is_sep(s) => &head[..head.len() - 1],
+        _ => head,
+    };
+    let free = |at: usize| at == 0 || !digit_before(bytes, at);
+    if let Some(h) = head.strip_suffix(b")") {
+        for p in [&b"(+86"[..], b"(86", b"(0086"] {
+            if h.ends_with(p) {
+                return Some(h.len() - p.len());
+            }
+        }
+        return None;
+    }
+    if head.ends_with(b"+86") {
+        return Some(head.len() - 3);
+    }
+    for p in [&b"0086"[..], b"86"] {
+        if head.ends_with(p) && free(head.len() - p.len()) {
+            return Some(head.len() - p.len());
+        }
+    }
+    None
+}

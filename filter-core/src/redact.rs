@@ -1,0 +1,313 @@
+//! Redaction: replacing findings in the text by policy.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::error::Error;
+use crate::finding::{Finding, Kind};
+
+/// What replaces one finding.
+///
+/// ```
+/// use filter_core::{Kind, Operator, RedactionPolicy, Scanner};
+///
+/// let scanner = Scanner::new();
+/// let policy = RedactionPolicy::new().with(Kind::Phone, Operator::mask(3, 4));
+/// assert_eq!(scanner.redact("电话13800138000", &policy), "电话138****8000");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operator(Op);
+
+#[derive(Clone, PartialEq, Eq)]
+enum Op {
+    Label(Option<Box<str>>),
+    Mask {
+        ch: char,
+        keep_start: usize,
+        keep_end: usize,
+    },
+    Remove,
+    Hash {
+        key: Arc<[u8]>,
+        hex_len: usize,
+    },
+}
+
+impl fmt::Debug for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Label(l) => f.debug_tuple("Label").field(l).finish(),
+            Op::Mask {
+                ch,
+                keep_start,
+                keep_end,
+            } => f
+                .debug_struct("Mask")
+                .field("ch", ch)
+                .field("keep_start", keep_start)
+                .field("keep_end", keep_end)
+                .finish(),
+            Op::Remove => f.write_str("Remove"),
+            // The key is a secret: never print it.
+            Op::Hash { hex_len, .. } => f
+                .debug_struct("Hash")
+                .field("key", &"<redacted>")
+                .field("hex_len", hex_len)
+                .finish(),
+        }
+    }
+}
+
+impl Operator {
+    /// Replace with the kind's label in brackets: `[ID_CARD]`, `[PHONE]`, ...
+    pub fn label() -> Operator {
+        Operator(Op::Label(None))
+    }
+
+    /// Replace with the given text.
+    pub fn label_text(text: &str) -> Operator {
+        Operator(Op::Label(Some(text.into())))
+    }
+
+    /// Replace every letter, digit and CJK character with `*`, keeping the
+    /// first `keep_start` and last `keep_end` of them (`138****8000` is
+    /// `mask(3, 4)`). Separators such as spaces, dashes, `@` and `.` stay.
+    /// When the kept characters would be all of them, everything is masked.
+    /// For emails only the local part is masked and `keep_end` is ignored
+    /// (`z****@example.com`); for phones a country prefix is kept as is.
+    pub fn mask(keep_start: usize, keep_end: usize) -> Operator {
+        Operator::mask_with('*', keep_start, keep_end)
+    }
+
+    /// [`Operator::mask`] with another mask character.
+    pub fn mask_with(ch: char, keep_start: usize, keep_end: usize) -> Operator {
+        Operator(Op::Mask {
+            ch,
+            keep_start,
+            keep_end,
+        })
+    }
+
+    /// Remove the text.
+    pub fn remove() -> Operator {
+        Operator(Op::Remove)
+    }
+
+    /// Replace with `[KIND:hex]`, the first `hex_len` hex digits of
+    /// HMAC-SHA256 over the kind and the value in canonical form (ASCII
+    /// digits, no country prefix, lower-case email). One value gets one token
+    /// everywhere the key is the same, and the token cannot be reversed
+    /// without the key. Eight hex digits are plenty for one conversation;
+    /// up to 10 can never form a number that a detector would find again.
+    ///
+    /// Fails when the key is empty or `hex_len` is not in `4..=64`.
+    pub fn hash(key: &[u8], hex_len: usize) -> Result<Operator, Error> {
+        if key.is_empty() {
+            return Err(Error::invalid_option("hash key", "the key is empty"));
+        }
+        if !(4..=64).contains(&hex_len) {
+            return Err(Error::invalid_option(
+                "hash length",
+                format!("{hex_len} is not in 4..=64"),
+            ));
+        }
+        Ok(Operator(Op::Hash {
+            key: key.into(),
+            hex_len,
+        }))
+    }
+
+    /// The operator's name: `label`, `mask`, `remove` or `hash`.
+    pub fn name(&self) -> &'static str {
+        match self.0 {
+            Op::Label(_) => "label",
+            Op::Mask { .. } => "mask",
+            Op::Remove => "remove",
+            Op::Hash { .. } => "hash",
+        }
+    }
+
+    fn apply(&self, f: &Finding<'_>, out: &mut String) {
+        match &self.0 {
+            Op::Label(None) => {
+                out.push('[');
+                out.push_str(f.kind().label());
+                out.push(']');
+            }
+            Op::Label(Some(text)) => out.push_str(text),
+            Op::Mask {
+                ch,
+                keep_start,
+                keep_end,
+            } => {
+                // A country prefix is not part of the number being hidden:
+                // `+86 138 **** 8000`, not `+86 1** **** 8000`.
+                let text = f.as_str();
+                match f.kind() {
+                    Kind::Phone => {
+                        let digits = text.chars().filter(|&c| is_significant(c)).count();
+                        let skip = digits.saturating_sub(11);
+                        mask(text, *ch, skip, *keep_start, *keep_end, out);
+                    }
+                    // The domain says little about the person and helps a
+                    // reader; the local part is hidden up to and including
+                    // its last character, so the result is never an address.
+                    Kind::Email => match text.rsplit_once('@') {
+                        Some((local, domain)) => {
+                            mask(local, *ch, 0, *keep_start, 0, out);
+                            out.push('@');
+                            out.push_str(domain);
+                        }
+                        None => mask(text, *ch, 0, *keep_start, *keep_end, out),
+                    },
+                    _ => mask(text, *ch, 0, *keep_start, *keep_end, out),
+                }
+            }
+            Op::Remove => {}
+            Op::Hash { key, hex_len } => {
+                let mut mac = <Hmac<Sha256>>::new_from_slice(key).expect("HMAC takes any key size");
+                mac.update(f.kind().as_str().as_bytes());
+                mac.update(b":");
+                mac.update(canonical(f).as_bytes());
+                let tag = mac.finalize().into_bytes();
+                out.push('[');
+                out.push_str(f.kind().label());
+                out.push(':');
+                let hex = tag
+                    .iter()
+                    .flat_map(|b| [b >> 4, b & 0xF])
+                    .map(|n| char::from_digit(u32::from(n), 16).expect("a nibble"));
+                out.extend(hex.take(*hex_len));
+                out.push(']');
+            }
+        }
+    }
+}
+
+fn is_significant(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Masks the significant characters of `text` after the first `skip`,
+/// keeping `keep_start` and `keep_end` of them.
+fn mask(text: &str, ch: char, skip: usize, keep_start: usize, keep_end: usize, out: &mut String) {
+    let n = text.chars().filter(|&c| is_significant(c)).count() - skip;
+    let (keep_start, keep_end) = if keep_start + keep_end >= n {
+        (0, 0)
+    } else {
+        (keep_start, keep_end)
+    };
+    let mut skipped = 0;
+    let mut seen = 0;
+    for c in text.chars() {
+        if is_significant(c) && skipped < skip {
+            skipped += 1;
+            out.push(c);
+        } else if is_significant(c) {
+            seen += 1;
+            if seen <= keep_start || seen > n - keep_end {
+                out.push(c);
+            } else {
+                out.push(ch);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// The value a hash token stands for, so that `138 0013 8000`,
+/// `+86 13800138000` and `１３８００１３８０００` share one token.
+fn canonical(f: &Finding<'_>) -> String {
+    match f.kind() {
+        Kind::IdCard | Kind::Phone | Kind::BankCard => {
+            let mut s: String = f
+                .as_str()
+                .chars()
+                .filter_map(|c| match c {
+                    '0'..='9' => Some(c),
+                    '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+                    'x' | 'X' | 'ｘ' | 'Ｘ' => Some('X'),
+                    _ => None,
+                })
+                .collect();
+            if f.kind() == Kind::Phone && s.len() > 11 {
+                s.drain(..s.len() - 11);
+            }
+            s
+        }
+        Kind::Email => f.as_str().to_ascii_lowercase(),
+        Kind::SensitiveWord => f.term().unwrap_or(f.as_str()).to_lowercase(),
+        _ => f.as_str().to_string(),
+    }
+}
+
+/// Which [`Operator`] applies to each kind.
+///
+/// By default personal data is replaced by its label (`[PHONE]`), which
+/// keeps prompts readable for a model, and sensitive words are masked with
+/// one `*` per character.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedactionPolicy {
+    ops: [Operator; Kind::ALL.len()],
+}
+
+impl Default for RedactionPolicy {
+    fn default() -> RedactionPolicy {
+        RedactionPolicy::new()
+    }
+}
+
+impl RedactionPolicy {
+    /// The default policy.
+    pub fn new() -> RedactionPolicy {
+        let ops = Kind::ALL.map(|k| match k {
+            Kind::SensitiveWord => Operator::mask(0, 0),
+            _ => Operator::label(),
+        });
+        RedactionPolicy { ops }
+    }
+
+    /// This policy with `op` for `kind`.
+    pub fn with(mut self, kind: Kind, op: Operator) -> RedactionPolicy {
+        self.set(kind, op);
+        self
+    }
+
+    /// Sets the operator for `kind`.
+    pub fn set(&mut self, kind: Kind, op: Operator) -> &mut RedactionPolicy {
+        self.ops[kind.index()] = op;
+        self
+    }
+
+    /// The operator for `kind`.
+    pub fn operator(&self, kind: Kind) -> &Operator {
+        &self.ops[kind.index()]
+    }
+
+    /// Applies the policy to findings of `text` (sorted, non-overlapping, as
+    /// a [`Scanner`](crate::Scanner) returns them). Borrows `text` when there
+    /// is nothing to replace.
+    pub fn apply<'h>(&self, text: &'h str, findings: &[Finding<'_>]) -> Cow<'h, str> {
+        if findings.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len() + 16 * findings.len());
+        let mut at = 0;
+        for f in findings {
+            debug_assert!(f.start() >= at, "findings must be sorted and disjoint");
+            if f.start() < at {
+                continue;
+            }
+            out.push_str(&text[at..f.start()]);
+            self.ops[f.kind().index()].apply(f, &mut out);
+            at = f.end();
+        }
+        out.push_str(&text[at..]);
+        Cow::Owned(out)
+    }
+}

@@ -1,0 +1,262 @@
+//! The command line: `scan`, `redact`, and (with no subcommand) help.
+//!
+//! Exit status follows grep: 0 when nothing was found, 1 when something
+//! was, 2 on error.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use filter_core::{Finding, Kind, OffsetMapper, ScanOptions, Scanner};
+use serde_json::json;
+
+use crate::operators::policy_from_settings;
+
+/// Compliance content filter: finds and redacts personal data and
+/// sensitive words in Chinese and English text.
+#[derive(Parser, Debug)]
+#[command(name = "filter-server", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print what is found in FILEs (or standard input).
+    Scan(ScanArgs),
+    /// Print FILEs (or standard input) with what is found redacted.
+    Redact(RedactArgs),
+}
+
+#[derive(Args, Debug)]
+struct Selection {
+    /// Directory of word lists (`*.txt`, see wordlists/README.md).
+    #[arg(long, value_name = "DIR", env = "FILTER_WORDLISTS")]
+    wordlists: Option<PathBuf>,
+    /// Only these kinds, comma-separated (id_card, phone, bank_card, email,
+    /// secret, sensitive_word). Default: all.
+    #[arg(long, value_delimiter = ',', value_name = "KIND")]
+    kinds: Vec<String>,
+    /// Files to read; `-` or none for standard input.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Args, Debug)]
+struct RedactArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// Operator for a kind, repeatable: `phone=mask:3:4`, `email=hash`,
+    /// `id_card=label`, `bank_card=remove`, `secret=label:[KEY]`.
+    #[arg(long = "operator", value_name = "KIND=OP")]
+    operators: Vec<String>,
+    /// File holding the key for the `hash` operator (HMAC-SHA256).
+    #[arg(long, value_name = "FILE")]
+    hash_key_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    /// `FILE:LINE:COLUMN: KIND TEXT`, one finding a line.
+    Text,
+    /// One JSON object a finding a line.
+    Json,
+}
+
+/// Runs the command line and returns the process exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Scan(args)) => scan(&args),
+        Some(Command::Redact(args)) => redact(&args),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(false)
+        }
+    };
+    match result {
+        Ok(false) => ExitCode::from(0),
+        Ok(true) => ExitCode::from(1),
+        Err(msg) => {
+            let _ = writeln!(io::stderr(), "filter-server: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// An input: its name for messages and its text.
+struct Input {
+    name: String,
+    text: String,
+}
+
+fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, String> {
+    let stdin_only = [PathBuf::from("-")];
+    let files = if files.is_empty() {
+        &stdin_only[..]
+    } else {
+        files
+    };
+    files
+        .iter()
+        .map(|path| {
+            let (name, bytes) = if path.as_os_str() == "-" {
+                let mut buf = Vec::new();
+                io::stdin()
+                    .read_to_end(&mut buf)
+                    .map_err(|e| format!("standard input: {e}"))?;
+                ("-".to_string(), buf)
+            } else {
+                let name = path.display().to_string();
+                let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+                (name, bytes)
+            };
+            let text = String::from_utf8(bytes).map_err(|e| {
+                format!(
+                    "{name}: not UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                )
+            })?;
+            Ok(Input { name, text })
+        })
+        .collect()
+}
+
+fn build(selection: &Selection) -> Result<(Scanner, ScanOptions), String> {
+    let kinds = selection
+        .kinds
+        .iter()
+        .map(|k| k.trim().parse::<Kind>().map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(dir) = &selection.wordlists {
+        if !dir.is_dir() {
+            return Err(format!("{}: not a directory", dir.display()));
+        }
+    }
+    let scanner = Scanner::builder().build().map_err(|e| e.to_string())?;
+    Ok((scanner, ScanOptions::new().kinds(&kinds)))
+}
+
+fn scan(args: &ScanArgs) -> Result<bool, String> {
+    let (scanner, options) = build(&args.selection)?;
+    let inputs = read_inputs(&args.selection.files)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut any = false;
+    for input in &inputs {
+        let findings = scanner.scan_with(&input.text, &options);
+        any |= !findings.is_empty();
+        print_findings(&mut out, input, &findings, args.format).map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(any)
+}
+
+fn print_findings(
+    out: &mut impl Write,
+    input: &Input,
+    findings: &[Finding<'_>],
+    format: Format,
+) -> io::Result<()> {
+    let mut offsets = OffsetMapper::new(&input.text);
+    let mut lines = LineCounter::default();
+    for f in findings {
+        let (cp_start, u16_start) = offsets.map(f.start());
+        let (cp_end, u16_end) = offsets.map(f.end());
+        match format {
+            Format::Json => {
+                let mut obj = json!({
+                    "file": input.name,
+                    "kind": f.kind().as_str(),
+                    "start": f.start(),
+                    "end": f.end(),
+                    "cp_start": cp_start,
+                    "cp_end": cp_end,
+                    "utf16_start": u16_start,
+                    "utf16_end": u16_end,
+                    "match_type": f.match_type().as_str(),
+                    "text": f.as_str(),
+                });
+                if !f.category().is_empty() {
+                    obj["category"] = json!(f.category());
+                }
+                if let Some(term) = f.term() {
+                    obj["term"] = json!(term);
+                    obj["edit_distance"] = json!(f.edit_distance());
+                }
+                writeln!(out, "{obj}")?;
+            }
+            Format::Text => {
+                let (line, col) = lines.position(&input.text, f.start());
+                let what = match f.term() {
+                    Some(term) => format!("{} [{}: {}]", f.kind(), f.category(), term),
+                    None => f.kind().to_string(),
+                };
+                writeln!(out, "{}:{line}:{col}: {what} {}", input.name, f.as_str())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// 1-based line and column (in characters) of increasing byte offsets.
+#[derive(Default)]
+struct LineCounter {
+    byte: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl LineCounter {
+    fn position(&mut self, text: &str, byte: usize) -> (usize, usize) {
+        if byte < self.byte {
+            *self = LineCounter::default();
+        }
+        for (i, b) in text.as_bytes()[self.byte..byte].iter().enumerate() {
+            if *b == b'\n' {
+                self.line += 1;
+                self.line_start = self.byte + i + 1;
+            }
+        }
+        self.byte = byte;
+        (
+            self.line + 1,
+            text[self.line_start..byte].chars().count() + 1,
+        )
+    }
+}
+
+fn redact(args: &RedactArgs) -> Result<bool, String> {
+    let (scanner, options) = build(&args.selection)?;
+    let key = match &args.hash_key_file {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => std::env::var("FILTER_HASH_KEY")
+            .ok()
+            .map(String::into_bytes),
+    };
+    let policy = policy_from_settings(&args.operators, key.as_deref())?;
+    let inputs = read_inputs(&args.selection.files)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut any = false;
+    for input in &inputs {
+        let findings = scanner.scan_with(&input.text, &options);
+        any |= !findings.is_empty();
+        out.write_all(policy.apply(&input.text, &findings).as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(any)
+}
