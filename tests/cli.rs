@@ -14,25 +14,42 @@ fn json_lines(out: &[u8]) -> Vec<Value> {
 #[test]
 fn scan_json_reports_kinds_and_offsets() {
     let id = valid_id("11010119900307123");
-    let text = format!("身份证{id}号，手机+86 138 0013 8000，邮箱kf@shop.cn😀卡6222021234567890128。");
+    let text =
+        format!("身份证{id}号，手机+86 138 0013 8000，邮箱kf@shop.cn😀卡6222021234567890128。");
     let out = run(&["scan", "--format", "json"], text.as_bytes());
     assert_eq!(out.status.code(), Some(1), "something found: exit 1");
     let found = json_lines(&out.stdout);
     let kinds: Vec<&str> = found.iter().map(|f| f["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["id_card", "phone", "email", "bank_card"]);
     for f in &found {
-        let (start, end) = (f["start"].as_u64().unwrap() as usize, f["end"].as_u64().unwrap() as usize);
-        let (cs, ce) = (f["cp_start"].as_u64().unwrap() as usize, f["cp_end"].as_u64().unwrap() as usize);
+        let (start, end) = (
+            f["start"].as_u64().unwrap() as usize,
+            f["end"].as_u64().unwrap() as usize,
+        );
+        let (cs, ce) = (
+            f["cp_start"].as_u64().unwrap() as usize,
+            f["cp_end"].as_u64().unwrap() as usize,
+        );
         assert_eq!(&text[start..end], f["text"].as_str().unwrap());
         let by_chars: String = text.chars().skip(cs).take(ce - cs).collect();
-        assert_eq!(by_chars, &text[start..end], "code-point offsets agree with byte offsets");
+        assert_eq!(
+            by_chars,
+            &text[start..end],
+            "code-point offsets agree with byte offsets"
+        );
     }
-    assert_eq!(&text[found[0]["start"].as_u64().unwrap() as usize..][..18], id);
+    assert_eq!(
+        &text[found[0]["start"].as_u64().unwrap() as usize..][..18],
+        id
+    );
 }
 
 #[test]
 fn exit_status_follows_grep() {
-    let none = run(&["scan"], "今天天气很好，订单号20240101123456789012。".as_bytes());
+    let none = run(
+        &["scan"],
+        "今天天气很好，订单号20240101123456789012。".as_bytes(),
+    );
     assert_eq!(none.status.code(), Some(0));
     assert!(none.stdout.is_empty());
     let bad = run(&["scan", "/definitely/not/here.txt"], b"");
@@ -48,7 +65,10 @@ fn exit_status_follows_grep() {
 #[test]
 fn text_format_names_line_and_column() {
     let out = run(&["scan"], "第一行\n电话13800138000".as_bytes());
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "-:2:3: phone 13800138000\n");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "-:2:3: phone 13800138000\n"
+    );
 }
 
 #[test]
@@ -58,7 +78,10 @@ fn redact_prints_redacted_text() {
         "电话13800138000，邮箱a@b.cn".as_bytes(),
     );
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "电话138****8000，邮箱[EMAIL]");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "电话138****8000，邮箱[EMAIL]"
+    );
     let clean = run(&["redact"], "你好".as_bytes());
     assert_eq!(clean.status.code(), Some(0));
     assert_eq!(clean.stdout, "你好".as_bytes());
@@ -68,7 +91,10 @@ fn redact_prints_redacted_text() {
 
 #[test]
 fn kinds_select_detectors() {
-    let out = run(&["scan", "--format", "json", "--kinds", "email"], "13800138000 a@b.cn".as_bytes());
+    let out = run(
+        &["scan", "--format", "json", "--kinds", "email"],
+        "13800138000 a@b.cn".as_bytes(),
+    );
     let found = json_lines(&out.stdout);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["kind"], "email");
