@@ -15,7 +15,6 @@ pub struct Error {
 }
 
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // word-list errors come with the lexicon, in the next change
 enum ErrorKind {
     /// A builder or policy option is out of range.
     InvalidOption { name: &'static str, reason: String },
@@ -41,7 +40,6 @@ impl Error {
         }
     }
 
-    #[allow(dead_code)]
     pub(crate) fn word_list(file: &Path, line: usize, reason: impl Into<String>) -> Error {
         Error {
             kind: ErrorKind::WordList {
@@ -52,7 +50,6 @@ impl Error {
         }
     }
 
-    #[allow(dead_code)]
     pub(crate) fn io(path: &Path, err: &std::io::Error) -> Error {
         Error {
             kind: ErrorKind::Io {
@@ -62,7 +59,6 @@ impl Error {
         }
     }
 
-    #[allow(dead_code)]
     pub(crate) fn settings(file: &Path, reason: impl Into<String>) -> Error {
         Error {
             kind: ErrorKind::Settings {

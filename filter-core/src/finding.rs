@@ -158,7 +158,6 @@ pub(crate) struct TermInfo {
 }
 
 #[derive(Clone, Debug)]
-#[allow(dead_code)] // the lexicon, in the next change, makes word findings
 enum Detail {
     /// A detector's sub-type, such as the provider of a secret.
     Static(&'static str),
@@ -205,7 +204,6 @@ impl<'h> Finding<'h> {
         }
     }
 
-    #[allow(dead_code)] // the lexicon, in the next change, makes word findings
     pub(crate) fn word(
         haystack: &'h str,
         range: Range<usize>,

@@ -78,6 +78,7 @@ number of findings.
 
 mod error;
 mod finding;
+mod lexicon;
 mod offsets;
 mod pii;
 mod redact;
@@ -85,6 +86,9 @@ mod scanner;
 
 pub use crate::error::Error;
 pub use crate::finding::{Action, Finding, Kind, MatchType, UnknownKind};
+pub use crate::lexicon::{
+    CategoryOptions, Engine, Lexicon, LexiconBuilder, SharedLexicon, Warning, MAX_TERM_CHARS,
+};
 pub use crate::offsets::OffsetMapper;
 pub use crate::redact::{Operator, RedactionPolicy};
 pub use crate::scanner::{ScanOptions, Scanner, ScannerBuilder};

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::error::Error;
 use crate::finding::{Finding, Kind};
+use crate::lexicon::{Lexicon, SharedLexicon};
 use crate::pii::{date, PiiDetectors, PiiKinds};
 use crate::redact::RedactionPolicy;
 
@@ -22,6 +23,8 @@ use crate::redact::RedactionPolicy;
 #[derive(Clone, Debug)]
 pub struct ScannerBuilder {
     kinds: PiiKinds,
+    words: bool,
+    lexicon: Option<SharedLexicon>,
 }
 
 impl Default for ScannerBuilder {
@@ -37,27 +40,48 @@ impl ScannerBuilder {
         for k in Kind::ALL {
             kinds.set(k, true);
         }
-        ScannerBuilder { kinds }
+        ScannerBuilder {
+            kinds,
+            words: true,
+            lexicon: None,
+        }
     }
 
     /// Turns the detector of `kind` on or off.
     pub fn kind(&mut self, kind: Kind, on: bool) -> &mut ScannerBuilder {
         self.kinds.set(kind, on);
+        if kind == Kind::SensitiveWord {
+            self.words = on;
+        }
         self
     }
 
     /// Turns on exactly the detectors of `kinds`.
     pub fn only(&mut self, kinds: &[Kind]) -> &mut ScannerBuilder {
         self.kinds = PiiKinds::none();
+        self.words = kinds.contains(&Kind::SensitiveWord);
         for &k in kinds {
             self.kinds.set(k, true);
         }
         self
     }
 
+    /// Matches sensitive words with `lexicon`, a handle whose lexicon can be
+    /// replaced while the scanner is in use (hot reload).
+    pub fn lexicon(&mut self, lexicon: SharedLexicon) -> &mut ScannerBuilder {
+        self.lexicon = Some(lexicon);
+        self
+    }
+
+    /// Matches sensitive words with a fixed `lexicon`.
+    pub fn words(&mut self, lexicon: Lexicon) -> &mut ScannerBuilder {
+        self.lexicon(SharedLexicon::new(lexicon))
+    }
+
     /// Builds the scanner. Fails when no detector is on.
     pub fn build(&self) -> Result<Scanner, Error> {
-        if !self.kinds.any() {
+        let words = self.words && self.lexicon.is_some();
+        if !self.kinds.any() && !words {
             return Err(Error::invalid_option(
                 "kinds",
                 "no detector is enabled; enable at least one kind",
@@ -66,6 +90,7 @@ impl ScannerBuilder {
         Ok(Scanner {
             pii: PiiDetectors::new(),
             kinds: self.kinds,
+            lexicon: self.lexicon.clone().filter(|_| words),
         })
     }
 }
@@ -111,7 +136,7 @@ impl ScanOptions {
     }
 }
 
-/// Finds personal data (and, with a lexicon, sensitive words) in text.
+/// Finds personal data and, with a lexicon, sensitive words in text.
 ///
 /// A scanner is immutable once built, `Send + Sync`, and meant to be built
 /// once and shared by every thread. Findings borrow the scanned text, come
@@ -120,6 +145,7 @@ impl ScanOptions {
 pub struct Scanner {
     pii: PiiDetectors,
     kinds: PiiKinds,
+    lexicon: Option<SharedLexicon>,
 }
 
 impl Default for Scanner {
@@ -158,8 +184,23 @@ impl Scanner {
         if kinds.any() {
             self.pii.scan(text, kinds, date::today(), &mut out);
         }
+        if let Some(lexicon) = self
+            .lexicon
+            .as_ref()
+            .filter(|_| options.wants(Kind::SensitiveWord))
+        {
+            lexicon
+                .load()
+                .find_into(text, options.categories.as_ref(), &mut out);
+        }
         resolve_overlaps(&mut out);
         out
+    }
+
+    /// The lexicon handle, when the scanner matches sensitive words; store a
+    /// new lexicon in it to reload the word lists.
+    pub fn lexicon(&self) -> Option<&SharedLexicon> {
+        self.lexicon.as_ref()
     }
 
     /// `text` with every finding replaced as `policy` says; borrowed when

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use filter_core::{Finding, Kind, OffsetMapper, ScanOptions, Scanner};
+use filter_core::{Finding, Kind, Lexicon, OffsetMapper, ScanOptions, Scanner};
 use serde_json::json;
 
 use crate::operators::policy_from_settings;
@@ -28,6 +28,15 @@ enum Command {
     Scan(ScanArgs),
     /// Print FILEs (or standard input) with what is found redacted.
     Redact(RedactArgs),
+    /// Validate a word-list directory: print counts and warnings, exit 2 on error.
+    CheckWordlists(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// The word-list directory.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -80,6 +89,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Scan(args)) => scan(&args),
         Some(Command::Redact(args)) => redact(&args),
+        Some(Command::CheckWordlists(args)) => check_wordlists(&args).map(|()| false),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -140,12 +150,15 @@ fn build(selection: &Selection) -> Result<(Scanner, ScanOptions), String> {
         .iter()
         .map(|k| k.trim().parse::<Kind>().map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut builder = Scanner::builder();
     if let Some(dir) = &selection.wordlists {
-        if !dir.is_dir() {
-            return Err(format!("{}: not a directory", dir.display()));
+        let lexicon = Lexicon::from_dir(dir).map_err(|e| e.to_string())?;
+        for w in lexicon.warnings() {
+            let _ = writeln!(io::stderr(), "filter-server: warning: {w}");
         }
+        builder.words(lexicon);
     }
-    let scanner = Scanner::builder().build().map_err(|e| e.to_string())?;
+    let scanner = builder.build().map_err(|e| e.to_string())?;
     Ok((scanner, ScanOptions::new().kinds(&kinds)))
 }
 
@@ -259,4 +272,31 @@ fn redact(args: &RedactArgs) -> Result<bool, String> {
     }
     out.flush().map_err(|e| e.to_string())?;
     Ok(any)
+}
+
+fn check_wordlists(args: &CheckArgs) -> Result<(), String> {
+    let lexicon = Lexicon::from_dir(&args.dir).map_err(|e| e.to_string())?;
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let write = |out: &mut io::StdoutLock<'_>, line: String| {
+        writeln!(out, "{line}").map_err(|e| e.to_string())
+    };
+    for (category, count) in lexicon.category_counts() {
+        let action = lexicon.category_action(category).map_or("", |a| a.as_str());
+        write(&mut out, format!("{category}: {count} terms ({action})"))?;
+    }
+    write(&mut out, format!("allow: {} terms", lexicon.allow_count()))?;
+    write(
+        &mut out,
+        format!(
+            "total: {} terms in {} categories, {} warnings",
+            lexicon.term_count(),
+            lexicon.category_counts().len(),
+            lexicon.warnings().len()
+        ),
+    )?;
+    for w in lexicon.warnings() {
+        write(&mut out, format!("warning: {w}"))?;
+    }
+    Ok(())
 }

@@ -1,0 +1,87 @@
+//! The sensitive-word lexicon: build time and scan throughput with every
+//! normalization on, next to raw `aho-corasick` (leftmost-longest, no
+//! normalization) and raw `daachorse` (charwise) on the same list and
+//! corpus, in the same run.
+
+use std::hint::black_box;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use contentfilter_benches::data;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use daachorse::CharwiseDoubleArrayAhoCorasickBuilder;
+use filter_core::{CategoryOptions, Engine, Lexicon, LexiconBuilder};
+
+const SIZES: [&str; 3] = ["1k", "10k", "100k"];
+
+fn words(size: &str) -> Vec<String> {
+    data(&format!("words_{size}.txt"))
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn lexicon(words: &[String], engine: Engine, fuzzy: bool) -> Lexicon {
+    let mut b = LexiconBuilder::new();
+    b.engine(engine)
+        .category("bench", CategoryOptions::new().fuzzy(fuzzy));
+    for w in words {
+        b.term("bench", w);
+    }
+    b.build().expect("bench lists build")
+}
+
+fn build(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lexicon/build");
+    g.sample_size(10);
+    for size in SIZES {
+        let words = words(size);
+        for (name, engine, fuzzy) in [
+            ("double_array", Engine::DoubleArray, false),
+            ("double_array_fuzzy", Engine::DoubleArray, true),
+            ("aho_corasick", Engine::AhoCorasick, false),
+        ] {
+            g.bench_with_input(BenchmarkId::new(name, size), &words, |b, w| {
+                b.iter(|| black_box(lexicon(w, engine, fuzzy)).term_count())
+            });
+        }
+    }
+    g.finish();
+}
+
+fn scan(c: &mut Criterion) {
+    let corpus = data("corpus_zh_2m.txt");
+    let mut g = c.benchmark_group("lexicon/scan");
+    g.throughput(Throughput::Bytes(corpus.len() as u64));
+    g.sample_size(10);
+    for size in SIZES {
+        let words = words(size);
+        let raw_ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&words)
+            .unwrap();
+        let raw_da = CharwiseDoubleArrayAhoCorasickBuilder::new()
+            .match_kind(daachorse::MatchKind::LeftmostLongest)
+            .build::<_, _, u32>(&words)
+            .unwrap();
+        g.bench_function(BenchmarkId::new("raw_aho_corasick", size), |b| {
+            b.iter(|| raw_ac.find_iter(black_box(&corpus)).count())
+        });
+        g.bench_function(BenchmarkId::new("raw_daachorse", size), |b| {
+            b.iter(|| raw_da.leftmost_find_iter(black_box(&corpus)).count())
+        });
+        for (name, engine, fuzzy) in [
+            ("filter_core_double_array", Engine::DoubleArray, false),
+            ("filter_core_double_array_fuzzy", Engine::DoubleArray, true),
+            ("filter_core_aho_corasick", Engine::AhoCorasick, false),
+        ] {
+            let lx = lexicon(&words, engine, fuzzy);
+            g.bench_function(BenchmarkId::new(name, size), |b| {
+                b.iter(|| lx.find(black_box(&corpus)).len())
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, build, scan);
+criterion_main!(benches);

@@ -1,0 +1,655 @@
+//! The sensitive-word lexicon: Aho-Corasick over normalized text, allow
+//! lists, fuzzy matching and the word-list directory format.
+
+mod fuzzy;
+mod matcher;
+pub(crate) mod normalize;
+mod shared;
+mod t2s_table;
+mod wordlist;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use self::fuzzy::FuzzyIndex;
+use self::matcher::Matcher;
+use self::normalize::{classify, normalize, Norm, NormText};
+use crate::error::Error;
+use crate::finding::{Action, Finding, MatchType, TermInfo};
+
+pub use self::matcher::Engine;
+pub use self::shared::SharedLexicon;
+pub use self::wordlist::Warning;
+
+/// The longest term accepted, in normalized characters.
+pub const MAX_TERM_CHARS: usize = 256;
+
+/// Options of one word-list category.
+///
+/// ```
+/// use filter_core::{Action, CategoryOptions};
+///
+/// let strict = CategoryOptions::new().action(Action::Review).fuzzy(false).max_noise(1);
+/// assert_eq!(strict.get_action(), Action::Review);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryOptions {
+    action: Action,
+    fuzzy: bool,
+    one_edit_min_chars: usize,
+    two_edits_min_chars: usize,
+    max_noise: usize,
+}
+
+impl Default for CategoryOptions {
+    fn default() -> CategoryOptions {
+        CategoryOptions {
+            action: Action::Block,
+            fuzzy: true,
+            one_edit_min_chars: 5,
+            two_edits_min_chars: 10,
+            max_noise: 3,
+        }
+    }
+}
+
+impl CategoryOptions {
+    /// Block, fuzzy on (1 edit from 5 characters, 2 from 10), at most 3
+    /// noise characters in a row between the characters of a term.
+    pub fn new() -> CategoryOptions {
+        CategoryOptions::default()
+    }
+
+    /// What a match asks for.
+    pub fn action(mut self, action: Action) -> CategoryOptions {
+        self.action = action;
+        self
+    }
+
+    /// Whether terms match within a few edits.
+    pub fn fuzzy(mut self, on: bool) -> CategoryOptions {
+        self.fuzzy = on;
+        self
+    }
+
+    /// The shortest terms (in normalized characters) allowed one and two
+    /// edits. Shorter terms only match exactly: one edit on a 2-4 character
+    /// Chinese term hits ordinary words.
+    pub fn fuzzy_min_chars(mut self, one_edit: usize, two_edits: usize) -> CategoryOptions {
+        self.one_edit_min_chars = one_edit;
+        self.two_edits_min_chars = two_edits;
+        self
+    }
+
+    /// The most noise characters (whitespace, punctuation, symbols) allowed
+    /// in a row between two characters of a term; 0 turns skipping off.
+    pub fn max_noise(mut self, n: usize) -> CategoryOptions {
+        self.max_noise = n;
+        self
+    }
+
+    /// The action.
+    pub fn get_action(&self) -> Action {
+        self.action
+    }
+
+    /// The edits allowed for a term of `chars` normalized characters.
+    fn edits(&self, chars: usize) -> usize {
+        if !self.fuzzy {
+            0
+        } else if chars >= self.two_edits_min_chars.max(self.one_edit_min_chars) {
+            2
+        } else if chars >= self.one_edit_min_chars {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Where a term came from, for messages.
+#[derive(Clone, Debug)]
+struct Source {
+    file: PathBuf,
+    line: usize,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct RawTerm {
+    category: usize,
+    text: String,
+    source: Option<Source>,
+}
+
+/// Builds a [`Lexicon`] from terms, categories and an allow list.
+///
+/// ```
+/// use filter_core::{Action, CategoryOptions, LexiconBuilder};
+///
+/// let lexicon = LexiconBuilder::new()
+///     .category("fraud", CategoryOptions::new().action(Action::Block))
+///     .term("fraud", "代开发票")
+///     .term("drugs", "大麻")
+///     .allow("大麻哈鱼")
+///     .build()?;
+/// let found = lexicon.find("代*开*发*票，大麻哈鱼");
+/// assert_eq!(found.len(), 1);
+/// assert_eq!(found[0].as_str(), "代*开*发*票");
+/// assert_eq!(found[0].category(), "fraud");
+/// # Ok::<(), filter_core::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct LexiconBuilder {
+    engine: Engine,
+    categories: Vec<(String, CategoryOptions)>,
+    terms: Vec<RawTerm>,
+    allow: Vec<RawTerm>,
+    dir_warnings: Vec<Warning>,
+}
+
+impl LexiconBuilder {
+    /// An empty builder.
+    pub fn new() -> LexiconBuilder {
+        LexiconBuilder::default()
+    }
+
+    /// The automaton to match with.
+    pub fn engine(&mut self, engine: Engine) -> &mut LexiconBuilder {
+        self.engine = engine;
+        self
+    }
+
+    fn category_index(&mut self, name: &str) -> usize {
+        match self.categories.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                self.categories
+                    .push((name.to_string(), CategoryOptions::default()));
+                self.categories.len() - 1
+            }
+        }
+    }
+
+    /// Sets the options of a category (creating it).
+    pub fn category(&mut self, name: &str, options: CategoryOptions) -> &mut LexiconBuilder {
+        let i = self.category_index(name);
+        self.categories[i].1 = options;
+        self
+    }
+
+    /// Adds a term to a category (creating it with default options).
+    pub fn term(&mut self, category: &str, term: &str) -> &mut LexiconBuilder {
+        self.push_term(category, term, None);
+        self
+    }
+
+    fn push_term(&mut self, category: &str, term: &str, source: Option<Source>) {
+        let category = self.category_index(category);
+        self.terms.push(RawTerm {
+            category,
+            text: term.to_string(),
+            source,
+        });
+    }
+
+    /// Adds a term to the allow list: a match that lies inside an occurrence
+    /// of an allowed term is dropped (`大麻哈鱼` keeps `大麻` from firing).
+    pub fn allow(&mut self, term: &str) -> &mut LexiconBuilder {
+        self.push_allow(term, None);
+        self
+    }
+
+    fn push_allow(&mut self, term: &str, source: Option<Source>) {
+        self.allow.push(RawTerm {
+            category: 0,
+            text: term.to_string(),
+            source,
+        });
+    }
+
+    /// Reads a word-list directory (see `wordlists/README.md`): every
+    /// `*.txt` file is a category named by its stem, `allow.txt` is the
+    /// allow list, and an optional `lists.toml` sets category options.
+    pub fn add_dir(&mut self, dir: impl AsRef<Path>) -> Result<&mut LexiconBuilder, Error> {
+        wordlist::read_dir(self, dir.as_ref())?;
+        Ok(self)
+    }
+
+    /// Builds the lexicon. Fails, naming the file and line where known, on
+    /// a term with control characters, a term that normalizes to nothing,
+    /// or a term longer than [`MAX_TERM_CHARS`]. Duplicates are warnings
+    /// ([`Lexicon::warnings`]).
+    pub fn build(&self) -> Result<Lexicon, Error> {
+        let mut warnings = self.dir_warnings.clone();
+        let categories: Vec<(Arc<str>, CategoryOptions)> = self
+            .categories
+            .iter()
+            .map(|(n, o)| (Arc::from(n.as_str()), o.clone()))
+            .collect();
+
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut patterns: Vec<Pattern> = Vec::new();
+        let mut norms: Vec<String> = Vec::new();
+        for raw in &self.terms {
+            let norm = check_term(raw)?;
+            if let Some(&first) = seen.get(&norm) {
+                let p: &Pattern = &patterns[first];
+                warnings.push(Warning::duplicate(
+                    raw.source.as_ref(),
+                    &raw.text,
+                    &p.info.term,
+                    &p.info.category,
+                ));
+                continue;
+            }
+            seen.insert(norm.clone(), patterns.len());
+            let (name, options) = &categories[raw.category];
+            let chars: Box<[char]> = norm.chars().collect();
+            patterns.push(Pattern {
+                info: Arc::new(TermInfo {
+                    category: name.clone(),
+                    term: raw.text.trim().into(),
+                    action: options.action,
+                }),
+                category: raw.category,
+                edits: options.edits(chars.len()),
+                ascii_start: chars[0].is_ascii_alphanumeric(),
+                ascii_end: chars[chars.len() - 1].is_ascii_alphanumeric(),
+                chars,
+                norm: norm.as_str().into(),
+            });
+            norms.push(norm);
+        }
+
+        let mut allow_seen: HashMap<String, ()> = HashMap::new();
+        let mut allow_norms = Vec::new();
+        for raw in &self.allow {
+            let norm = check_term(raw)?;
+            if allow_seen.insert(norm.clone(), ()).is_some() {
+                warnings.push(Warning::duplicate(
+                    raw.source.as_ref(),
+                    &raw.text,
+                    &raw.text,
+                    "allow",
+                ));
+                continue;
+            }
+            allow_norms.push(norm);
+        }
+
+        let refs: Vec<&str> = norms.iter().map(String::as_str).collect();
+        let matcher = Matcher::build(self.engine, &refs)?;
+        let allow_max_bytes = allow_norms.iter().map(String::len).max().unwrap_or(0);
+        let allow = if allow_norms.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&allow_norms)
+                    .map_err(|e| Error::invalid_option("allow list", e.to_string()))?,
+            )
+        };
+        let fuzzy_terms: Vec<(usize, Vec<char>, usize)> = patterns
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.edits > 0)
+            .map(|(i, p)| (i, p.chars.to_vec(), p.edits))
+            .collect();
+        let fuzzy = FuzzyIndex::build(&fuzzy_terms)?;
+        let longest_term_chars = patterns.iter().map(|p| p.chars.len()).max().unwrap_or(0);
+        Ok(Lexicon {
+            patterns,
+            categories,
+            matcher,
+            allow,
+            allow_terms: allow_norms.len(),
+            allow_max_bytes,
+            fuzzy,
+            longest_term_chars,
+            warnings,
+        })
+    }
+}
+
+/// Validates a raw term and returns its normalized form.
+fn check_term(raw: &RawTerm) -> Result<String, Error> {
+    let fail = |reason: String| match &raw.source {
+        Some(s) => Error::word_list(&s.file, s.line, reason),
+        None => Error::invalid_option("term", reason),
+    };
+    if let Some(c) = raw.text.chars().find(|c| c.is_control()) {
+        return Err(fail(format!(
+            "control character U+{:04X} in a term",
+            c as u32
+        )));
+    }
+    let norm = normalize(&raw.text);
+    if norm.is_empty() {
+        return Err(fail(format!(
+            "term {:?} normalizes to nothing (only whitespace, punctuation, symbols or invisible characters)",
+            raw.text
+        )));
+    }
+    let n = norm.chars().count();
+    if n > MAX_TERM_CHARS {
+        return Err(fail(format!(
+            "term of {n} characters is longer than the limit of {MAX_TERM_CHARS}"
+        )));
+    }
+    Ok(norm)
+}
+
+#[derive(Clone, Debug)]
+struct Pattern {
+    info: Arc<TermInfo>,
+    category: usize,
+    norm: Box<str>,
+    chars: Box<[char]>,
+    edits: usize,
+    ascii_start: bool,
+    ascii_end: bool,
+}
+
+/// A compiled set of sensitive-word lists.
+///
+/// Matching runs one leftmost-longest automaton over the normalized text
+/// (see the crate docs for what normalization covers) and reports spans in
+/// the original text, covering any noise inside the match, so masking is
+/// exact. Terms whose ends are ASCII letters or digits match only at ASCII
+/// word boundaries (`av` is not found in `java`); CJK terms match anywhere.
+/// A match inside an occurrence of an allowed term is dropped. Fuzzy terms
+/// also match within their allowed edits.
+#[derive(Clone, Debug)]
+pub struct Lexicon {
+    patterns: Vec<Pattern>,
+    categories: Vec<(Arc<str>, CategoryOptions)>,
+    matcher: Matcher,
+    allow: Option<AhoCorasick>,
+    allow_terms: usize,
+    allow_max_bytes: usize,
+    fuzzy: Option<FuzzyIndex>,
+    longest_term_chars: usize,
+    warnings: Vec<Warning>,
+}
+
+impl Default for Lexicon {
+    fn default() -> Lexicon {
+        LexiconBuilder::new()
+            .build()
+            .expect("an empty lexicon builds")
+    }
+}
+
+impl Lexicon {
+    /// A builder.
+    pub fn builder() -> LexiconBuilder {
+        LexiconBuilder::new()
+    }
+
+    /// Loads a word-list directory with the default engine.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Lexicon, Error> {
+        LexiconBuilder::new().add_dir(dir)?.build()
+    }
+
+    /// The number of distinct terms (not counting the allow list).
+    pub fn term_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// The number of allow-list terms.
+    pub fn allow_count(&self) -> usize {
+        self.allow_terms
+    }
+
+    /// The category names, in the order they were defined.
+    pub fn categories(&self) -> impl Iterator<Item = &str> {
+        self.categories.iter().map(|(n, _)| &**n)
+    }
+
+    /// The action of a category.
+    pub fn category_action(&self, name: &str) -> Option<Action> {
+        self.categories
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, o)| o.action)
+    }
+
+    /// The number of terms in each category.
+    pub fn category_counts(&self) -> Vec<(&str, usize)> {
+        let mut counts = vec![0; self.categories.len()];
+        for p in &self.patterns {
+            counts[p.category] += 1;
+        }
+        self.categories().zip(counts).collect()
+    }
+
+    /// Duplicate terms and other problems that did not stop the build.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// The longest term, in normalized characters.
+    pub fn longest_term_chars(&self) -> usize {
+        self.longest_term_chars
+    }
+
+    /// The largest noise limit of any category.
+    pub fn max_noise(&self) -> usize {
+        self.categories
+            .iter()
+            .map(|(_, o)| o.max_noise)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The most edits any term is allowed.
+    pub fn max_edits(&self) -> usize {
+        self.patterns.iter().map(|p| p.edits).max().unwrap_or(0)
+    }
+
+    /// Every sensitive word in `text`, sorted by start, non-overlapping.
+    pub fn find<'h>(&self, text: &'h str) -> Vec<Finding<'h>> {
+        let mut out = Vec::new();
+        self.find_into(text, None, &mut out);
+        out
+    }
+
+    /// Appends the words of the wanted categories (all when `None`) to `out`.
+    pub(crate) fn find_into<'h>(
+        &self,
+        text: &'h str,
+        categories: Option<&BTreeSet<String>>,
+        out: &mut Vec<Finding<'h>>,
+    ) {
+        if self.patterns.is_empty() || text.is_empty() {
+            return;
+        }
+        let mut norm = NormText::default();
+        norm.fill(text);
+        let wanted = |cat: usize| categories.is_none_or(|s| s.contains(&*self.categories[cat].0));
+        let first = out.len();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut pos = 0;
+        while let Some((s, e, pid)) = self.matcher.find_from(&norm.text, pos) {
+            if let Some(f) = self.accept(text, &norm, s, e, pid, 0, &wanted) {
+                out.push(f);
+                spans.push((s, e));
+                pos = e;
+            } else {
+                // A rejected match does not shadow the text after its start.
+                pos = s + norm.text[s..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        if let Some(fuzzy) = &self.fuzzy {
+            self.find_fuzzy(fuzzy, text, &norm, &spans, &wanted, out);
+            out[first..].sort_by_key(|f| f.start());
+        }
+    }
+
+    fn find_fuzzy<'h>(
+        &self,
+        fuzzy: &FuzzyIndex,
+        text: &'h str,
+        norm: &NormText,
+        exact: &[(usize, usize)],
+        wanted: &dyn Fn(usize) -> bool,
+        out: &mut Vec<Finding<'h>>,
+    ) {
+        let starts: Vec<usize> = norm.text.char_indices().map(|(i, _)| i).collect();
+        let candidates = fuzzy.candidates(&norm.text, &starts, exact, |p| {
+            let p = &self.patterns[p];
+            (&*p.norm, p.chars.len(), p.edits)
+        });
+        let byte_of = |c: usize| starts.get(c).copied().unwrap_or(norm.text.len());
+        let mut taken: Vec<(usize, usize)> = exact.to_vec();
+        // Closest first, then leftmost: a window overlapping a better match
+        // is dropped.
+        let mut candidates = candidates;
+        candidates.sort_by_key(|c| (c.distance, c.start, std::cmp::Reverse(c.end)));
+        for c in candidates {
+            let (s, e) = (byte_of(c.start), byte_of(c.end));
+            if taken.iter().any(|&(a, b)| s < b && a < e) {
+                continue;
+            }
+            if let Some(f) = self.accept(text, norm, s, e, c.pattern, c.distance, wanted) {
+                out.push(f);
+                taken.push((s, e));
+            }
+        }
+    }
+
+    /// Checks a match of pattern `pid` at normalized bytes `s..e` against
+    /// the category filter, ASCII word boundaries, the noise limit and the
+    /// allow list, and makes the finding.
+    #[allow(clippy::too_many_arguments)]
+    fn accept<'h>(
+        &self,
+        text: &'h str,
+        norm: &NormText,
+        s: usize,
+        e: usize,
+        pid: usize,
+        distance: u32,
+        wanted: &dyn Fn(usize) -> bool,
+    ) -> Option<Finding<'h>> {
+        let p = &self.patterns[pid];
+        if !wanted(p.category) {
+            return None;
+        }
+        let start = norm.orig[s] as usize;
+        let last = norm.orig[e - 1] as usize;
+        let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
+        if p.ascii_start && !boundary_before(text, norm, s, start) {
+            return None;
+        }
+        if p.ascii_end && !boundary_after(text, norm, e, end) {
+            return None;
+        }
+        if longest_noise_run(&text[start..end]) > self.categories[p.category].1.max_noise {
+            return None;
+        }
+        if self.inside_allowed(&norm.text, s, e) {
+            return None;
+        }
+        let match_type = if distance > 0 {
+            MatchType::Fuzzy
+        } else if text[start..end] == *p.info.term {
+            MatchType::Exact
+        } else {
+            MatchType::Normalized
+        };
+        Some(Finding::word(
+            text,
+            start..end,
+            p.info.clone(),
+            match_type,
+            distance,
+        ))
+    }
+
+    /// Whether normalized bytes `s..e` lie inside an allowed term.
+    fn inside_allowed(&self, norm: &str, s: usize, e: usize) -> bool {
+        let Some(allow) = &self.allow else {
+            return false;
+        };
+        let mut from = s.saturating_sub(self.allow_max_bytes);
+        while !norm.is_char_boundary(from) {
+            from += 1;
+        }
+        let mut to = (e + self.allow_max_bytes).min(norm.len());
+        while !norm.is_char_boundary(to) {
+            to -= 1;
+        }
+        allow
+            .find_overlapping_iter(&norm[from..to])
+            .any(|m| from + m.start() <= s && e <= from + m.end())
+    }
+}
+
+/// Whether an ASCII word boundary is before the match starting at
+/// normalized byte `s` (original byte `start`): the previous normalized
+/// character is not an ASCII letter or digit, or noise separates them.
+fn boundary_before(text: &str, norm: &NormText, s: usize, start: usize) -> bool {
+    let Some(prev) = norm.text[..s].chars().next_back() else {
+        return true;
+    };
+    if !prev.is_ascii_alphanumeric() {
+        return true;
+    }
+    let prev_start = norm.orig[s - 1] as usize;
+    if prev_start >= start {
+        return false; // the same original character (`⑩` as `10`)
+    }
+    let prev_end = prev_start + text[prev_start..].chars().next().map_or(0, char::len_utf8);
+    has_noise(&text[prev_end.min(start)..start])
+}
+
+/// Whether an ASCII word boundary is after the match ending at normalized
+/// byte `e` (original byte `end`).
+fn boundary_after(text: &str, norm: &NormText, e: usize, end: usize) -> bool {
+    let Some(next) = norm.text[e..].chars().next() else {
+        return true;
+    };
+    if !next.is_ascii_alphanumeric() {
+        return true;
+    }
+    let next_start = norm.orig[e] as usize;
+    if next_start < end {
+        return false;
+    }
+    has_noise(&text[end..next_start])
+}
+
+fn has_noise(s: &str) -> bool {
+    s.chars().any(|c| classify(c) == Norm::Noise)
+}
+
+/// The longest run of noise characters in `s` (invisible ones ignored).
+fn longest_noise_run(s: &str) -> usize {
+    let (mut run, mut longest) = (0, 0);
+    for c in s.chars() {
+        match classify(c) {
+            Norm::Noise => {
+                run += 1;
+                longest = longest.max(run);
+            }
+            Norm::Drop => {}
+            _ => run = 0,
+        }
+    }
+    longest
+}

@@ -1,0 +1,303 @@
+//! Normalization: one function for terms and text alike.
+//!
+//! Each character of the text is, in this order: dropped if it is invisible
+//! (zero-width characters, joiners, variation selectors, combining marks);
+//! mapped from its full-width, circled, parenthesized or mathematical styled
+//! form to plain ASCII; classified as noise (whitespace, punctuation,
+//! symbols, emoji), which the matcher skips between the characters of a
+//! term; lower-cased; and mapped from traditional to simplified Chinese.
+//!
+//! The result keeps, for every byte of normalized text, the byte offset in
+//! the original text of the character it came from, so findings report
+//! exact original spans.
+
+use std::sync::OnceLock;
+
+use super::t2s_table::T2S;
+
+/// What one original character becomes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Norm {
+    /// Invisible: ignored entirely.
+    Drop,
+    /// Whitespace, punctuation or a symbol: skipped between term characters.
+    Noise,
+    /// One normalized character.
+    One(char),
+    /// Several normalized characters (`⑩` is `10`).
+    Many(String),
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+        | 0xFEFF | 0xFFA0 | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF
+        // Combining marks: `s\u{301}ex` reads as `sex`.
+        | 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+fn is_noise(c: char) -> bool {
+    if c.is_ascii() {
+        return !c.is_ascii_alphanumeric();
+    }
+    c.is_whitespace()
+        || matches!(c as u32,
+            0x00A1..=0x00BF | 0x00D7 | 0x00F7 | 0x2000..=0x206F | 0x2190..=0x245F
+            | 0x2500..=0x2775 | 0x2794..=0x2BFF | 0x2E00..=0x2E7F | 0x3000..=0x303F
+            | 0x30FB | 0xFE10..=0xFE1F | 0xFE30..=0xFE6F | 0xFF61..=0xFF65 | 0xFFE0..=0xFFEE
+            | 0x1F000..=0x1F12F | 0x1F16A..=0x1F16F | 0x1F18A..=0x1F1E5 | 0x1F200..=0x1FAFF)
+}
+
+/// Styled letters and digits to ASCII, `None` for everything else.
+fn compat(c: char) -> Option<Norm> {
+    let u = c as u32;
+    let letter = |i: u32| Norm::One(char::from(b'a' + i as u8));
+    let digit = |i: u32| Norm::One(char::from(b'0' + i as u8));
+    let number = |n: u32| {
+        if n < 10 {
+            digit(n)
+        } else {
+            Norm::Many(n.to_string())
+        }
+    };
+    Some(match u {
+        0xFF01..=0xFF5E => normalize_char(char::from_u32(u - 0xFEE0)?),
+        0x3000 => Norm::Noise,
+        0x24B6..=0x24CF => letter(u - 0x24B6),
+        0x24D0..=0x24E9 => letter(u - 0x24D0),
+        0x249C..=0x24B5 => letter(u - 0x249C),
+        0x1F130..=0x1F149 => letter(u - 0x1F130),
+        0x1F150..=0x1F169 => letter(u - 0x1F150),
+        0x1F170..=0x1F189 => letter(u - 0x1F170),
+        0x1F1E6..=0x1F1FF => letter(u - 0x1F1E6),
+        0x2460..=0x2473 => number(u - 0x2460 + 1),
+        0x2474..=0x2487 => number(u - 0x2474 + 1),
+        0x2488..=0x249B => number(u - 0x2488 + 1),
+        0x24EA | 0x24FF => digit(0),
+        0x24EB..=0x24F4 => number(u - 0x24EB + 11),
+        0x24F5..=0x24FE => number(u - 0x24F5 + 1),
+        0x2776..=0x277F => number(u - 0x2776 + 1),
+        0x2780..=0x2789 => number(u - 0x2780 + 1),
+        0x278A..=0x2793 => number(u - 0x278A + 1),
+        0x2070 => digit(0),
+        0x00B9 => digit(1),
+        0x00B2 => digit(2),
+        0x00B3 => digit(3),
+        0x2074..=0x2079 => digit(u - 0x2070),
+        0x2080..=0x2089 => digit(u - 0x2080),
+        // Mathematical alphanumeric symbols: 13 styles of A-Z a-z, then
+        // Greek, then 5 styles of 0-9.
+        0x1D400..=0x1D6A3 => letter((u - 0x1D400) % 52 % 26),
+        0x1D7CE..=0x1D7FF => digit((u - 0x1D7CE) % 10),
+        // Letterlike symbols used as styled letters.
+        0x2102 => letter(2),
+        0x210A => letter(6),
+        0x210B..=0x210D => letter(7),
+        0x2110 | 0x2111 => letter(8),
+        0x2112 | 0x2113 => letter(11),
+        0x2115 => letter(13),
+        0x2119 => letter(15),
+        0x211A => letter(16),
+        0x211B..=0x211D => letter(17),
+        0x2124 | 0x2128 => letter(25),
+        0x212C => letter(1),
+        0x212D => letter(2),
+        0x212F | 0x2130 => letter(4),
+        0x2131 => letter(5),
+        0x2133 => letter(12),
+        0x2134 => letter(14),
+        0x2139 => letter(8),
+        _ => return None,
+    })
+}
+
+fn t2s(c: char) -> char {
+    match T2S.binary_search_by_key(&c, |&(t, _)| t) {
+        Ok(i) => T2S[i].1,
+        Err(_) => c,
+    }
+}
+
+/// Normalizes one character (the slow path, also used to fill the table).
+pub(crate) fn normalize_char(c: char) -> Norm {
+    if is_invisible(c) {
+        return Norm::Drop;
+    }
+    if let Some(n) = compat(c) {
+        return n;
+    }
+    if is_noise(c) {
+        return Norm::Noise;
+    }
+    let mut lower = c.to_lowercase();
+    let first = lower.next().unwrap_or(c);
+    match lower.next() {
+        None => Norm::One(t2s(first)),
+        Some(second) => {
+            let mut s = String::new();
+            s.push(first);
+            s.push(second);
+            s.extend(lower);
+            Norm::Many(s)
+        }
+    }
+}
+
+const NOISE: u32 = 1 << 31;
+const DROP: u32 = 1 << 30;
+const SLOW: u32 = 1 << 29;
+
+/// The normalization of every BMP character, so that the common case is one
+/// table look-up (256 KiB, built on first use in a few milliseconds).
+fn bmp_table() -> &'static [u32] {
+    static TABLE: OnceLock<Box<[u32]>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0..=0xFFFFu32)
+            .map(|u| match char::from_u32(u) {
+                None => DROP, // surrogates never occur in a str
+                Some(c) => match normalize_char(c) {
+                    Norm::Drop => DROP,
+                    Norm::Noise => NOISE,
+                    Norm::One(n) => n as u32,
+                    Norm::Many(_) => SLOW,
+                },
+            })
+            .collect()
+    })
+}
+
+/// Normalizes `c` through the table.
+#[inline]
+pub(crate) fn classify(c: char) -> Norm {
+    let u = c as u32;
+    if u < 0x10000 {
+        let v = bmp_table()[u as usize];
+        if v & NOISE != 0 {
+            return Norm::Noise;
+        }
+        if v & DROP != 0 {
+            return Norm::Drop;
+        }
+        if v & SLOW == 0 {
+            return Norm::One(char::from_u32(v).expect("the table holds chars"));
+        }
+    }
+    normalize_char(c)
+}
+
+/// Normalized text: noise and invisible characters removed, every byte
+/// mapped back to the start of its original character.
+#[derive(Debug, Default)]
+pub(crate) struct NormText {
+    pub(crate) text: String,
+    /// For each byte of `text`, the original byte offset of its character.
+    pub(crate) orig: Vec<u32>,
+}
+
+impl NormText {
+    /// Normalizes `text` into `self`, reusing its buffers.
+    pub(crate) fn fill(&mut self, text: &str) {
+        self.text.clear();
+        self.orig.clear();
+        self.text.reserve(text.len());
+        self.orig.reserve(text.len());
+        let table = bmp_table();
+        for (i, c) in text.char_indices() {
+            let at = i as u32;
+            let u = c as u32;
+            if u < 0x80 {
+                // ASCII: letters fold, digits stay, the rest is noise.
+                let b = u as u8;
+                if b.is_ascii_alphanumeric() {
+                    self.text.push(char::from(b.to_ascii_lowercase()));
+                    self.orig.push(at);
+                }
+                continue;
+            }
+            if u < 0x10000 {
+                let v = table[u as usize];
+                if v & (NOISE | DROP | SLOW) == 0 {
+                    let n = char::from_u32(v).expect("the table holds chars");
+                    self.text.push(n);
+                    for _ in 0..n.len_utf8() {
+                        self.orig.push(at);
+                    }
+                    continue;
+                }
+                if v & (NOISE | DROP) != 0 {
+                    continue;
+                }
+            }
+            match normalize_char(c) {
+                Norm::Drop | Norm::Noise => {}
+                Norm::One(n) => {
+                    self.text.push(n);
+                    self.orig.extend(std::iter::repeat_n(at, n.len_utf8()));
+                }
+                Norm::Many(s) => {
+                    self.text.push_str(&s);
+                    self.orig.extend(std::iter::repeat_n(at, s.len()));
+                }
+            }
+        }
+    }
+}
+
+/// The normalized form of a term (or any short text).
+pub(crate) fn normalize(text: &str) -> String {
+    let mut n = NormText::default();
+    n.fill(text);
+    n.text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let cases = [
+            ("ＶＩＡＧＲＡ", "viagra"),
+            ("ⓥⓘⓐⓖⓡⓐ", "viagra"),
+            ("🅥🅘🅐🅖🅡🅐", "viagra"),
+            ("𝐯𝐢𝐚𝐠𝐫𝐚", "viagra"),
+            ("𝕧𝕚𝕒𝕘𝕣𝕒", "viagra"),
+            ("網絡賭博", "网络赌博"),
+            ("代*开*发*票", "代开发票"),
+            ("代 开\u{3000}发　票", "代开发票"),
+            ("代\u{200b}开\u{200d}发\u{feff}票", "代开发票"),
+            ("s\u{301}ex", "sex"),
+            ("⑩号", "10号"),
+            ("Ｈｅｌｌｏ，Ｗｏｒｌｄ！", "helloworld"),
+            ("１３８", "138"),
+            ("İ", "i\u{307}"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(normalize(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn table_agrees_with_the_slow_path() {
+        for u in 0..0x11000u32 {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(classify(c), normalize_char(c), "U+{u:04X}");
+            }
+        }
+    }
+
+    #[test]
+    fn offsets_point_at_original_characters() {
+        let text = "a代*開\u{200b}Ｂ";
+        let mut n = NormText::default();
+        n.fill(text);
+        assert_eq!(n.text, "a代开b");
+        let starts: Vec<u32> = n.text.char_indices().map(|(i, _)| n.orig[i]).collect();
+        let want: Vec<u32> = ["a", "代", "開", "Ｂ"]
+            .iter()
+            .map(|s| text.find(s).unwrap() as u32)
+            .collect();
+        assert_eq!(starts, want);
+    }
+}

@@ -1,0 +1,299 @@
+//! Table-driven tests of the lexicon, and a property test against a slow
+//! reference implementation.
+
+use super::normalize::normalize;
+use super::*;
+use crate::MatchType;
+
+fn lexicon(terms: &[(&str, &str)], allow: &[&str], engine: Engine) -> Lexicon {
+    let mut b = LexiconBuilder::new();
+    b.engine(engine);
+    for (cat, t) in terms {
+        b.term(cat, t);
+    }
+    for a in allow {
+        b.allow(a);
+    }
+    b.build().unwrap()
+}
+
+/// Every case runs under both engines.
+fn check(terms: &[(&str, &str)], allow: &[&str], text: &str, want: &[&str]) {
+    for engine in [Engine::DoubleArray, Engine::AhoCorasick] {
+        let lx = lexicon(terms, allow, engine);
+        let got: Vec<&str> = lx.find(text).iter().map(|f| f.as_str()).collect();
+        assert_eq!(got, want, "{engine:?} in {text:?}");
+    }
+}
+
+#[test]
+fn normalizations_keep_original_offsets() {
+    let t = [
+        ("fraud", "代开发票"),
+        ("gambling", "网络赌博"),
+        ("drugs", "viagra"),
+    ];
+    check(&t, &[], "代*开*发*票", &["代*开*发*票"]);
+    check(&t, &[], "请代 开 发 票。", &["代 开 发 票"]);
+    check(&t, &[], "網絡賭博", &["網絡賭博"]);
+    check(&t, &[], "买ＶＩＡＧＲＡ", &["ＶＩＡＧＲＡ"]);
+    check(&t, &[], "ⓥⓘⓐⓖⓡⓐ!", &["ⓥⓘⓐⓖⓡⓐ"]);
+    check(
+        &t,
+        &[],
+        "代\u{200b}开\u{200d}发票",
+        &["代\u{200b}开\u{200d}发票"],
+    );
+    check(&t, &[], "VIAGRA", &["VIAGRA"]);
+}
+
+#[test]
+fn noise_limit() {
+    let t = [("fraud", "代开发票")];
+    check(&t, &[], "代***开发票", &["代***开发票"]);
+    check(&t, &[], "代****开发票", &[]);
+    let strict = LexiconBuilder::new()
+        .category("fraud", CategoryOptions::new().max_noise(0))
+        .term("fraud", "代开发票")
+        .build()
+        .unwrap();
+    assert!(strict.find("代*开发票").is_empty());
+    assert_eq!(strict.find("代开发票").len(), 1);
+}
+
+#[test]
+fn ascii_word_boundaries() {
+    let t = [("adult", "av"), ("adult", "sex"), ("adult", "sexy")];
+    check(&t, &[], "java avatar", &[]);
+    check(&t, &[], "看AV。", &["AV"]);
+    check(&t, &[], "看av片", &["av"]);
+    check(&t, &[], "essex sexy", &["sexy"]);
+    check(&t, &[], "sex sexy", &["sex", "sexy"]);
+    check(&t, &[], "s*e*x", &["s*e*x"]);
+    check(&t, &[], "is expert", &[]);
+    check(&t, &[], "ｊａｖａ", &[]);
+}
+
+#[test]
+fn leftmost_longest() {
+    check(&[("a", "sex"), ("a", "sexy")], &[], "sexy", &["sexy"]);
+    check(
+        &[("a", "赌博"), ("a", "网络赌博")],
+        &[],
+        "网络赌博网站",
+        &["网络赌博"],
+    );
+    check(
+        &[("a", "发票"), ("a", "代开")],
+        &[],
+        "代开发票",
+        &["代开", "发票"],
+    );
+}
+
+#[test]
+fn allow_list() {
+    let t = [("fraud", "传销"), ("drugs", "大麻")];
+    check(&t, &["反传销"], "反传销宣传，传销违法", &["传销"]);
+    check(&t, &["大麻哈鱼"], "大麻哈鱼很好吃，大麻不行", &["大麻"]);
+    check(&t, &["大麻哈鱼"], "大麻 哈鱼", &[]);
+}
+
+#[test]
+fn fuzzy_hits_and_non_hits() {
+    let t = [
+        ("fraud", "办理假学历证书"),
+        ("fraud", "发票"),
+        ("spam", "免费领取超级大礼包活动"),
+    ];
+    // One substitution in a 7-character term.
+    let lx = lexicon(&t, &[], Engine::DoubleArray);
+    let f = lx.find("可以办理假学力证书吗");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].as_str(), "办理假学力证书");
+    assert_eq!(f[0].match_type(), MatchType::Fuzzy);
+    assert_eq!(f[0].edit_distance(), 1);
+    // A deletion.
+    assert_eq!(lx.find("办理假学证书")[0].edit_distance(), 1);
+    // Two edits on an 11-character term, one on a 7-character term is the limit.
+    assert_eq!(lx.find("免费领取超大礼包活动啊")[0].edit_distance(), 1);
+    assert_eq!(
+        lx.find("免费領取超級大禮包活動")[0].match_type(),
+        MatchType::Normalized
+    );
+    assert_eq!(lx.find("免费领取起级大礼色活动")[0].edit_distance(), 2);
+    assert!(lx.find("办理真学力证明").is_empty(), "three edits");
+    // Short terms never fuzzy.
+    assert!(lx.find("发漂").is_empty());
+    // Fuzzy off per category.
+    let off = LexiconBuilder::new()
+        .category("fraud", CategoryOptions::new().fuzzy(false))
+        .term("fraud", "办理假学历证书")
+        .build()
+        .unwrap();
+    assert!(off.find("办理假学力证书").is_empty());
+}
+
+#[test]
+fn match_types_and_fields() {
+    let lx = LexiconBuilder::new()
+        .category("fraud", CategoryOptions::new().action(Action::Review))
+        .term("fraud", "代开发票")
+        .build()
+        .unwrap();
+    let f = &lx.find("代开发票")[0];
+    assert_eq!(f.match_type(), MatchType::Exact);
+    assert_eq!(f.category(), "fraud");
+    assert_eq!(f.term(), Some("代开发票"));
+    assert_eq!(f.action(), Some(Action::Review));
+    assert_eq!(lx.find("代開發票")[0].match_type(), MatchType::Normalized);
+}
+
+#[test]
+fn bad_terms_are_errors() {
+    assert!(LexiconBuilder::new().term("x", "***").build().is_err());
+    assert!(LexiconBuilder::new().term("x", "a\u{7}b").build().is_err());
+    let long = "字".repeat(MAX_TERM_CHARS + 1);
+    assert!(LexiconBuilder::new().term("x", &long).build().is_err());
+    let dup = LexiconBuilder::new()
+        .term("x", "赌博")
+        .term("y", "賭博")
+        .build()
+        .unwrap();
+    assert_eq!(dup.term_count(), 1);
+    assert_eq!(dup.warnings().len(), 1);
+}
+
+mod reference {
+    use proptest::prelude::*;
+
+    use super::super::normalize::{classify, Norm};
+    use super::*;
+
+    /// The slow reference: normalize the text char by char, then at each
+    /// position take the longest term and accept it if the same rules hold.
+    fn slow(terms: &[String], allow: &[String], text: &str) -> Vec<(usize, usize)> {
+        // (normalized char, original start, original end)
+        let mut chars: Vec<(char, usize, usize)> = Vec::new();
+        for (i, c) in text.char_indices() {
+            match classify(c) {
+                Norm::One(n) => chars.push((n, i, i + c.len_utf8())),
+                Norm::Many(s) => chars.extend(s.chars().map(|n| (n, i, i + c.len_utf8()))),
+                _ => {}
+            }
+        }
+        let norm_terms: Vec<Vec<char>> = terms
+            .iter()
+            .map(|t| normalize(t).chars().collect())
+            .collect();
+        let norm_allow: Vec<Vec<char>> = allow
+            .iter()
+            .map(|t| normalize(t).chars().collect())
+            .collect();
+        let at = |p: usize, t: &[char]| {
+            p + t.len() <= chars.len()
+                && chars[p..p + t.len()]
+                    .iter()
+                    .map(|x| x.0)
+                    .eq(t.iter().copied())
+        };
+        let mut out = vec![];
+        let mut p = 0;
+        while p < chars.len() {
+            let best = norm_terms
+                .iter()
+                .filter(|t| at(p, t))
+                .max_by_key(|t| t.len());
+            let Some(t) = best else {
+                p += 1;
+                continue;
+            };
+            let e = p + t.len();
+            let (start, end) = (chars[p].1, chars[e - 1].2);
+            let sep = |a: usize, b: usize| {
+                a < b && text[a..b].chars().any(|c| classify(c) == Norm::Noise)
+            };
+            let before_ok = !t[0].is_ascii_alphanumeric()
+                || p == 0
+                || !chars[p - 1].0.is_ascii_alphanumeric()
+                || sep(chars[p - 1].2, start);
+            let after_ok = !t[t.len() - 1].is_ascii_alphanumeric()
+                || e == chars.len()
+                || !chars[e].0.is_ascii_alphanumeric()
+                || sep(end, chars[e].1);
+            let mut run = 0;
+            let mut noise_ok = true;
+            for c in text[start..end].chars() {
+                match classify(c) {
+                    Norm::Noise => {
+                        run += 1;
+                        noise_ok &= run <= 3;
+                    }
+                    Norm::Drop => {}
+                    _ => run = 0,
+                }
+            }
+            let allowed = norm_allow
+                .iter()
+                .any(|a| (p.saturating_sub(a.len())..=p).any(|q| q + a.len() >= e && at(q, a)));
+            if before_ok && after_ok && noise_ok && !allowed {
+                out.push((start, end));
+                p = e;
+            } else {
+                p += 1;
+            }
+        }
+        out
+    }
+
+    fn alphabet() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("赌"),
+                Just("博"),
+                Just("賭"),
+                Just("代"),
+                Just("开"),
+                Just("a"),
+                Just("b"),
+                Just("A"),
+                Just("ａ"),
+                Just("*"),
+                Just(" "),
+                Just("\u{200b}"),
+                Just("1"),
+                Just("①"),
+            ],
+            0..12,
+        )
+        .prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn equals_reference(
+            terms in proptest::collection::vec("[赌博代开ab1]{1,4}", 1..6),
+            allow in proptest::collection::vec("[赌博代开ab]{2,5}", 0..2),
+            text in alphabet(),
+        ) {
+            let mut b = LexiconBuilder::new();
+            b.category("t", CategoryOptions::new().fuzzy(false));
+            for t in &terms { b.term("t", t); }
+            for a in &allow { b.allow(a); }
+            let want = slow(&terms, &allow, &text);
+            for engine in [Engine::DoubleArray, Engine::AhoCorasick] {
+                let lx = b.clone().engine(engine).build().unwrap();
+                let got: Vec<(usize, usize)> = lx.find(&text).iter().map(|f| (f.start(), f.end())).collect();
+                prop_assert_eq!(&got, &want, "{:?} {:?} {:?}", engine, terms, text);
+            }
+        }
+
+        #[test]
+        fn spans_sorted_on_char_boundaries(text in "\\PC{0,40}") {
+            let lx = lexicon(&[("a", "赌博"), ("a", "ab"), ("a", "免费领取大礼包")], &["赌博机"], Engine::DoubleArray);
+            let f = lx.find(&text);
+            for w in f.windows(2) { prop_assert!(w[0].end() <= w[1].start()); }
+            for x in &f { prop_assert!(text.is_char_boundary(x.start()) && text.is_char_boundary(x.end())); }
+        }
+    }
+}
