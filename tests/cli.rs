@@ -99,3 +99,62 @@ fn kinds_select_detectors() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["kind"], "email");
 }
+
+#[test]
+fn scan_with_bundled_wordlists_reports_words_with_original_offsets() {
+    let dir = contentfilter_tests::workspace().join("wordlists");
+    let text = "请代*开*发*票，網絡賭博，我用java写代码，大麻哈鱼";
+    let out = run(
+        &[
+            "scan",
+            "--wordlists",
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        text.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let found = json_lines(&out.stdout);
+    let got: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|f| {
+            let (s, e) = (
+                f["start"].as_u64().unwrap() as usize,
+                f["end"].as_u64().unwrap() as usize,
+            );
+            (
+                &text[s..e],
+                f["category"].as_str().unwrap(),
+                f["term"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("代*开*发*票", "fraud", "代开发票"),
+            ("網絡賭博", "gambling", "网络赌博")
+        ]
+    );
+}
+
+#[test]
+fn check_wordlists_names_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("cf-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("spam.txt"), "# ok\n刷单\n***\n").unwrap();
+    let out = run(&["check-wordlists", dir.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("spam.txt:3:"), "{err}");
+    std::fs::write(dir.join("spam.txt"), "刷单\n刷單\n").unwrap();
+    let out = run(&["check-wordlists", dir.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(0), "duplicates are warnings");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("spam: 1 terms") && stdout.contains("spam.txt:2: duplicate"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
