@@ -37,7 +37,7 @@ impl std::fmt::Debug for FuzzyIndex {
     }
 }
 
-/// A window within `edits` of a term: char range in the normalized text.
+/// A window within `edits` of a term: byte range in the normalized text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Candidate {
     pub(crate) start: usize,
@@ -78,74 +78,151 @@ impl FuzzyIndex {
         Ok(Some(FuzzyIndex { pieces, owners }))
     }
 
-    /// Every window of `chars` within the allowed edits of a fuzzy term, at
-    /// most one per (term, start): the closest, then the longest.
+    /// Every window of the normalized `text` within the allowed edits of
+    /// a fuzzy term, at most one per (term, piece hit): the closest, then
+    /// the longest. Spans are byte offsets into `text`.
     ///
-    /// `text` is the normalized text and `starts` the byte offset of each
-    /// of its characters; `exact` are the sorted byte spans of the exact
-    /// matches (a window holding a piece inside one would overlap it, so it
-    /// is not compared); `term` gives a pattern's normalized text, its
-    /// length in characters and its allowed edits.
+    /// `exact` are the sorted byte spans of the exact matches (a window
+    /// holding a piece inside one would overlap it, so it is not compared);
+    /// `term` gives a pattern's normalized text and characters and its
+    /// allowed edits.
     pub(crate) fn candidates<'a>(
         &self,
         text: &str,
-        starts: &[usize],
         exact: &[(usize, usize)],
-        term: impl Fn(usize) -> (&'a str, usize, usize),
+        term: impl Fn(usize) -> (&'a str, &'a [char], usize),
     ) -> Vec<Candidate> {
-        let chars = starts.len();
-        let byte_of = |c: usize| starts.get(c).copied().unwrap_or(text.len());
         let mut out: Vec<Candidate> = Vec::new();
+        let mut window = Window::default();
         let mut tried: Vec<(usize, usize)> = Vec::new();
         for m in self.pieces.find_overlapping_iter(text) {
             let i = exact.partition_point(|&(_, e)| e <= m.start());
             if exact.get(i).is_some_and(|&(s, _)| s < m.end()) {
                 continue;
             }
-            let hit = starts.partition_point(|&s| s < m.start());
             for piece in &self.owners[m.value() as usize] {
-                let (want, want_len, k) = term(piece.pattern);
-                let base = hit.saturating_sub(piece.offset);
-                if tried.contains(&(piece.pattern, base)) {
+                let (want, want_chars, k) = term(piece.pattern);
+                // The term would start `piece.offset` characters before the
+                // hit, give or take `k`.
+                window.fill(text, m.start(), piece.offset + k, want_chars.len() + 2 * k);
+                let base = window.bytes[0];
+                // Hits of the pieces of one window come close together: a
+                // short memory of recent windows saves comparing them twice.
+                if tried
+                    .iter()
+                    .rev()
+                    .take(8)
+                    .any(|&t| t == (piece.pattern, base))
+                {
                     continue;
                 }
-                if tried.len() == 64 {
-                    tried.clear();
-                }
                 tried.push((piece.pattern, base));
-                let lo = base.saturating_sub(k);
-                let hi = (base + k).min(chars);
-                let mut best: Option<Candidate> = None;
-                for start in lo..=hi {
-                    for len in want_len.saturating_sub(k)..=want_len + k {
-                        let end = start + len;
-                        if len == 0 || end > chars {
-                            continue;
-                        }
-                        let d = strsim::levenshtein(&text[byte_of(start)..byte_of(end)], want);
-                        if d == 0 || d > k {
-                            continue;
-                        }
-                        let c = Candidate {
-                            start,
-                            end,
-                            distance: d as u32,
-                            pattern: piece.pattern,
-                        };
-                        let better = best.is_none_or(|b| {
-                            (c.distance, std::cmp::Reverse(c.end - c.start), c.start)
-                                < (b.distance, std::cmp::Reverse(b.end - b.start), b.start)
-                        });
-                        if better {
-                            best = Some(c);
-                        }
-                    }
+                if !window.within(want_chars, k) {
+                    continue;
                 }
-                out.extend(best);
+                out.extend(window.best(text, want, want_chars.len(), k, piece.pattern));
             }
         }
         out.sort_unstable();
         out.dedup();
         out
+    }
+}
+
+/// The characters around a piece hit, reused from hit to hit.
+#[derive(Default)]
+struct Window {
+    chars: Vec<char>,
+    /// Byte offset of each character, and one past the last.
+    bytes: Vec<usize>,
+    /// One row of the alignment table.
+    row: Vec<usize>,
+}
+
+impl Window {
+    /// The `back` characters before byte `at` and up to `ahead` more from
+    /// there.
+    fn fill(&mut self, text: &str, at: usize, back: usize, ahead: usize) {
+        let start = text[..at]
+            .char_indices()
+            .rev()
+            .take(back)
+            .last()
+            .map_or(at, |(i, _)| i);
+        self.chars.clear();
+        self.bytes.clear();
+        for (i, c) in text[start..].char_indices().take(back + ahead) {
+            self.chars.push(c);
+            self.bytes.push(start + i);
+        }
+        let end = self.bytes.last().map_or(start, |&b| {
+            b + self.chars.last().map_or(0, |c| c.len_utf8())
+        });
+        self.bytes.push(end);
+    }
+
+    /// Whether some substring of the window is within `k` edits of `term`
+    /// (Sellers' approximate matching: one table, free start and end).
+    fn within(&mut self, term: &[char], k: usize) -> bool {
+        let w = self.chars.len();
+        self.row.clear();
+        self.row.resize(w + 1, 0);
+        for (i, &t) in term.iter().enumerate() {
+            let mut diag = self.row[0];
+            self.row[0] = i + 1;
+            let mut row_min = self.row[0];
+            for j in 1..=w {
+                let up = self.row[j];
+                let cell = (diag + usize::from(self.chars[j - 1] != t))
+                    .min(up + 1)
+                    .min(self.row[j - 1] + 1);
+                diag = up;
+                self.row[j] = cell;
+                row_min = row_min.min(cell);
+            }
+            // Row minima never decrease: past `k`, no substring can match.
+            if row_min > k {
+                return false;
+            }
+        }
+        self.row.iter().any(|&d| d <= k)
+    }
+
+    /// The closest, then longest, window substring within `k` edits of the
+    /// term, if it is not the term itself.
+    fn best(
+        &self,
+        text: &str,
+        want: &str,
+        len: usize,
+        k: usize,
+        pattern: usize,
+    ) -> Option<Candidate> {
+        let n = self.chars.len();
+        let mut best: Option<Candidate> = None;
+        for start in 0..=(2 * k).min(n) {
+            for l in len.saturating_sub(k).max(1)..=len + k {
+                let end = start + l;
+                if end > n {
+                    break;
+                }
+                let (s, e) = (self.bytes[start], self.bytes[end]);
+                let d = strsim::levenshtein(&text[s..e], want);
+                if d == 0 || d > k {
+                    continue;
+                }
+                let c = Candidate {
+                    start: s,
+                    end: e,
+                    distance: d as u32,
+                    pattern,
+                };
+                let key = |c: &Candidate| (c.distance, std::cmp::Reverse(c.end - c.start), c.start);
+                if best.as_ref().is_none_or(|b| key(&c) < key(b)) {
+                    best = Some(c);
+                }
+            }
+        }
+        best
     }
 }

@@ -11,7 +11,7 @@ mod wordlist;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -509,25 +509,31 @@ impl Lexicon {
         wanted: &dyn Fn(usize) -> bool,
         out: &mut Vec<Finding<'h>>,
     ) {
-        let starts: Vec<usize> = norm.text.char_indices().map(|(i, _)| i).collect();
-        let candidates = fuzzy.candidates(&norm.text, &starts, exact, |p| {
+        let candidates = fuzzy.candidates(&norm.text, exact, |p| {
             let p = &self.patterns[p];
-            (&*p.norm, p.chars.len(), p.edits)
+            (&*p.norm, &*p.chars, p.edits)
         });
-        let byte_of = |c: usize| starts.get(c).copied().unwrap_or(norm.text.len());
-        let mut taken: Vec<(usize, usize)> = exact.to_vec();
+        // Disjoint spans taken so far, keyed by start: an overlap check is
+        // a look at the neighbours, not a walk over every match.
+        let mut taken: BTreeMap<usize, usize> = exact.iter().copied().collect();
+        let overlaps = |taken: &BTreeMap<usize, usize>, s: usize, e: usize| {
+            taken
+                .range(..e)
+                .next_back()
+                .is_some_and(|(_, &end)| end > s)
+        };
         // Closest first, then leftmost: a window overlapping a better match
         // is dropped.
         let mut candidates = candidates;
         candidates.sort_by_key(|c| (c.distance, c.start, std::cmp::Reverse(c.end)));
         for c in candidates {
-            let (s, e) = (byte_of(c.start), byte_of(c.end));
-            if taken.iter().any(|&(a, b)| s < b && a < e) {
+            let (s, e) = (c.start, c.end);
+            if overlaps(&taken, s, e) {
                 continue;
             }
             if let Some(f) = self.accept(text, norm, s, e, c.pattern, c.distance, wanted) {
                 out.push(f);
-                taken.push((s, e));
+                taken.insert(s, e);
             }
         }
     }

@@ -190,15 +190,15 @@ impl NumberFinder {
         let bytes = text.as_bytes();
         // Most digit runs in prose are short (dates, amounts, ids in URLs):
         // reject them before reading a chain. A run shorter than 11 digits
-        // can only start a grouped form: 2 or 4 digits (a country prefix),
-        // 3 (a mobile), 4 (a card) or 6 (an ID), then a separator.
+        // can only start a grouped form, then a separator: 3 digits (a
+        // mobile), 4 (a card) or 6 (an ID). Country prefixes are found
+        // backwards from the mobile number, never from here.
         let (mut len, mut end) = (0, start);
         while let Some((_, w)) = digit_at(bytes, end) {
             len += 1;
             end += w;
         }
-        if len < 11 && !(matches!(len, 2 | 3 | 4 | 6) && bytes.get(end).is_some_and(|&b| is_sep(b)))
-        {
+        if len < 11 && !(matches!(len, 3 | 4 | 6) && bytes.get(end).is_some_and(|&b| is_sep(b))) {
             return (end, false);
         }
         let chain = Chain::read(bytes, start);
