@@ -30,7 +30,42 @@ fn lexicon(words: &[String], engine: Engine, fuzzy: bool) -> Lexicon {
     b.build().expect("bench lists build")
 }
 
+/// Resident set size of this process, from /proc (Linux), in bytes.
+fn rss() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Memory is not something criterion measures: print the lexicon's own
+/// account (`Lexicon::memory_usage`) and the growth of the resident set
+/// while it is built and held.
+fn memory() {
+    for size in SIZES {
+        let words = words(size);
+        for (name, engine, fuzzy) in [
+            ("double_array", Engine::DoubleArray, false),
+            ("double_array_fuzzy", Engine::DoubleArray, true),
+            ("aho_corasick", Engine::AhoCorasick, false),
+        ] {
+            let before = rss();
+            let lx = lexicon(&words, engine, fuzzy);
+            let grown = rss().zip(before).map(|(a, b)| a.saturating_sub(b));
+            println!(
+                "lexicon/memory/{name}/{size}: memory_usage {:.2} MiB, resident set +{} MiB",
+                lx.memory_usage() as f64 / (1 << 20) as f64,
+                grown.map_or("?".to_string(), |g| format!(
+                    "{:.2}",
+                    g as f64 / (1 << 20) as f64
+                )),
+            );
+            black_box(lx);
+        }
+    }
+}
+
 fn build(c: &mut Criterion) {
+    memory();
     let mut g = c.benchmark_group("lexicon/build");
     g.sample_size(10);
     for size in SIZES {

@@ -78,6 +78,17 @@ impl FuzzyIndex {
         Ok(Some(FuzzyIndex { pieces, owners }))
     }
 
+    /// Heap bytes held by the index.
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.pieces.heap_bytes()
+            + self.owners.capacity() * std::mem::size_of::<Vec<Piece>>()
+            + self
+                .owners
+                .iter()
+                .map(|o| o.capacity() * std::mem::size_of::<Piece>())
+                .sum::<usize>()
+    }
+
     /// Every window of the normalized `text` within the allowed edits of
     /// a fuzzy term, at most one per (term, piece hit): the closest, then
     /// the longest. Spans are byte offsets into `text`.

@@ -60,6 +60,15 @@ impl Matcher {
         })
     }
 
+    /// Heap bytes held by the automaton.
+    pub(crate) fn memory_usage(&self) -> usize {
+        match self {
+            Matcher::DoubleArray(m) => m.heap_bytes(),
+            Matcher::AhoCorasick(m) => m.memory_usage(),
+            Matcher::Empty => 0,
+        }
+    }
+
     /// The leftmost-longest match starting at or after byte `from`, as
     /// (start, end, pattern index).
     #[inline]

@@ -442,6 +442,27 @@ impl Lexicon {
         &self.warnings
     }
 
+    /// Approximate heap bytes held by the lexicon: automata, fuzzy index,
+    /// allow list and the terms themselves.
+    pub fn memory_usage(&self) -> usize {
+        let terms: usize = self
+            .patterns
+            .iter()
+            .map(|p| {
+                std::mem::size_of::<Pattern>()
+                    + std::mem::size_of::<TermInfo>()
+                    + 2 * std::mem::size_of::<usize>() // the Arc's counts
+                    + p.info.term.len()
+                    + p.norm.len()
+                    + p.chars.len() * std::mem::size_of::<char>()
+            })
+            .sum();
+        terms
+            + self.matcher.memory_usage()
+            + self.fuzzy.as_ref().map_or(0, FuzzyIndex::memory_usage)
+            + self.allow.as_ref().map_or(0, AhoCorasick::memory_usage)
+    }
+
     /// The longest term, in normalized characters.
     pub fn longest_term_chars(&self) -> usize {
         self.longest_term_chars
