@@ -1,7 +1,9 @@
-//! The command line: `scan`, `redact`, and (with no subcommand) help.
+//! The command line: `serve` (also with no subcommand), `scan`, `redact`,
+//! `check-wordlists`.
 //!
-//! Exit status follows grep: 0 when nothing was found, 1 when something
-//! was, 2 on error.
+//! Exit status of `scan` and `redact` follows grep: 0 when nothing was
+//! found, 1 when something was, 2 on error. `serve` exits 0 after a clean
+//! shutdown and 2 on bad configuration, before binding.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -11,19 +13,31 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use filter_core::{Finding, Kind, Lexicon, OffsetMapper, ScanOptions, Scanner};
 use serde_json::json;
 
+use crate::config::{LogFormat, ServeArgs};
 use crate::operators::policy_from_settings;
+use crate::server::{self, ServeError};
 
 /// Compliance content filter: finds and redacts personal data and
 /// sensitive words in Chinese and English text.
 #[derive(Parser, Debug)]
-#[command(name = "filter-server", version, about)]
+#[command(
+    name = "filter-server",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// With no subcommand, the `serve` options.
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the gRPC service (the default).
+    Serve(Box<ServeArgs>),
     /// Print what is found in FILEs (or standard input).
     Scan(ScanArgs),
     /// Print FILEs (or standard input) with what is found redacted.
@@ -87,14 +101,11 @@ enum Format {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        None => return serve(&cli.serve),
+        Some(Command::Serve(args)) => return serve(&args),
         Some(Command::Scan(args)) => scan(&args),
         Some(Command::Redact(args)) => redact(&args),
         Some(Command::CheckWordlists(args)) => check_wordlists(&args).map(|()| false),
-        None => {
-            use clap::CommandFactory;
-            let _ = Cli::command().print_help();
-            Ok(false)
-        }
     };
     match result {
         Ok(false) => ExitCode::from(0),
@@ -102,6 +113,44 @@ pub fn main() -> ExitCode {
         Err(msg) => {
             let _ = writeln!(io::stderr(), "filter-server: {msg}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn serve(args: &ServeArgs) -> ExitCode {
+    let fail = |msg: &str| {
+        let _ = writeln!(io::stderr(), "filter-server: {msg}");
+        ExitCode::from(2)
+    };
+    let config = match args.resolve() {
+        Ok(c) => c,
+        Err(msg) => return fail(&msg),
+    };
+    let filter = match tracing_subscriber::EnvFilter::try_new(&config.log) {
+        Ok(f) => f,
+        Err(e) => return fail(&format!("--log {:?}: {e}", config.log)),
+    };
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::IsTerminal::is_terminal(&io::stderr()));
+    match config.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("starting the runtime: {e}")),
+    };
+    match runtime.block_on(server::run(config)) {
+        Ok(()) => ExitCode::from(0),
+        Err(ServeError::Startup(msg)) => fail(&msg),
+        Err(ServeError::Runtime(msg)) => {
+            let _ = writeln!(io::stderr(), "filter-server: {msg}");
+            ExitCode::from(1)
         }
     }
 }

@@ -4,4 +4,12 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod config;
+pub mod convert;
+pub mod guard;
+pub mod metrics;
 pub mod operators;
+pub mod proto;
+pub mod server;
+pub mod service;
+pub mod tls;

@@ -164,6 +164,16 @@ fn bad_terms_are_errors() {
     assert_eq!(dup.warnings().len(), 1);
 }
 
+#[test]
+fn memory_usage_counts_terms() {
+    let small = lexicon(&[("a", "赌博")], &[], Engine::DoubleArray);
+    let terms: Vec<(&str, String)> = (0..500).map(|i| ("a", format!("词{i}语"))).collect();
+    let refs: Vec<(&str, &str)> = terms.iter().map(|(c, t)| (*c, t.as_str())).collect();
+    let big = lexicon(&refs, &[], Engine::DoubleArray);
+    assert!(small.memory_usage() > 0);
+    assert!(big.memory_usage() > small.memory_usage() + 500 * 8);
+}
+
 mod reference {
     use proptest::prelude::*;
 

@@ -1,0 +1,148 @@
+//! Between the proto messages and filter-core types. Bad arguments become
+//! INVALID_ARGUMENT naming the field.
+
+use filter_core::{
+    Action, Finding, Kind, Lexicon, MatchType, OffsetMapper, Operator, RedactionPolicy,
+};
+use tonic::Status;
+
+use crate::proto;
+
+/// The core kind of a proto kind.
+pub fn kind_from_proto(k: proto::Kind) -> Option<Kind> {
+    Some(match k {
+        proto::Kind::Unspecified => return None,
+        proto::Kind::IdCard => Kind::IdCard,
+        proto::Kind::Phone => Kind::Phone,
+        proto::Kind::BankCard => Kind::BankCard,
+        proto::Kind::Email => Kind::Email,
+        proto::Kind::Secret => Kind::Secret,
+        proto::Kind::SensitiveWord => Kind::SensitiveWord,
+    })
+}
+
+/// The proto kind of a core kind.
+pub fn kind_to_proto(k: Kind) -> proto::Kind {
+    match k {
+        Kind::IdCard => proto::Kind::IdCard,
+        Kind::Phone => proto::Kind::Phone,
+        Kind::BankCard => proto::Kind::BankCard,
+        Kind::Email => proto::Kind::Email,
+        Kind::Secret => proto::Kind::Secret,
+        Kind::SensitiveWord => proto::Kind::SensitiveWord,
+        _ => proto::Kind::Unspecified,
+    }
+}
+
+fn one_kind(field: &str, raw: i32) -> Result<Kind, Status> {
+    proto::Kind::try_from(raw)
+        .ok()
+        .and_then(kind_from_proto)
+        .ok_or_else(|| Status::invalid_argument(format!("{field}: unknown kind {raw}")))
+}
+
+/// Checks the `kinds` field.
+pub fn kinds(raw: &[i32]) -> Result<Vec<Kind>, Status> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, &k)| one_kind(&format!("kinds[{i}]"), k))
+        .collect()
+}
+
+/// Checks the `categories` field against the lexicon in service.
+pub fn categories(raw: &[String], lexicon: &Lexicon) -> Result<(), Status> {
+    for (i, c) in raw.iter().enumerate() {
+        if !lexicon.categories().any(|known| known == c) {
+            let known: Vec<&str> = lexicon.categories().collect();
+            return Err(Status::invalid_argument(format!(
+                "categories[{i}]: unknown category {c:?} (known: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The policy for a request: the server's default with the overrides.
+pub fn policy(
+    overrides: &[proto::OperatorOverride],
+    hash_key: Option<&[u8]>,
+) -> Result<RedactionPolicy, Status> {
+    let mut policy = RedactionPolicy::new();
+    for (i, o) in overrides.iter().enumerate() {
+        let kind = one_kind(&format!("operators[{i}].kind"), o.kind)?;
+        let field = format!("operators[{i}].operator");
+        let op = o
+            .operator
+            .as_ref()
+            .and_then(|op| op.operator.as_ref())
+            .ok_or_else(|| Status::invalid_argument(format!("{field}: missing")))?;
+        let op = match op {
+            proto::operator::Operator::Label(l) if l.text.is_empty() => Operator::label(),
+            proto::operator::Operator::Label(l) => Operator::label_text(&l.text),
+            proto::operator::Operator::Mask(m) => {
+                Operator::mask(m.keep_start as usize, m.keep_end as usize)
+            }
+            proto::operator::Operator::Remove(_) => Operator::remove(),
+            proto::operator::Operator::Hash(h) => {
+                let key = hash_key.ok_or_else(|| {
+                    Status::invalid_argument(format!(
+                        "{field}.hash: the server has no hash key configured"
+                    ))
+                })?;
+                let len = if h.hex_len == 0 {
+                    8
+                } else {
+                    h.hex_len as usize
+                };
+                Operator::hash(key, len)
+                    .map_err(|e| Status::invalid_argument(format!("{field}.hash: {e}")))?
+            }
+        };
+        policy.set(kind, op);
+    }
+    Ok(policy)
+}
+
+fn span(r: std::ops::Range<usize>) -> Option<proto::Span> {
+    Some(proto::Span {
+        start: r.start as u32,
+        end: r.end as u32,
+    })
+}
+
+/// Findings as proto messages, offsets in three units, never the text.
+pub fn findings(text: &str, found: &[Finding<'_>]) -> Vec<proto::Finding> {
+    let mut offsets = OffsetMapper::new(text);
+    found
+        .iter()
+        .map(|f| {
+            let (cs, us) = offsets.map(f.start());
+            let (ce, ue) = offsets.map(f.end());
+            proto::Finding {
+                kind: kind_to_proto(f.kind()) as i32,
+                category: f.category().to_string(),
+                term: f.term().unwrap_or("").to_string(),
+                byte_span: span(f.range()),
+                codepoint_span: span(cs..ce),
+                utf16_span: span(us..ue),
+                match_type: match f.match_type() {
+                    MatchType::Exact => proto::MatchType::Exact,
+                    MatchType::Normalized => proto::MatchType::Normalized,
+                    MatchType::Fuzzy => proto::MatchType::Fuzzy,
+                } as i32,
+                edit_distance: f.edit_distance(),
+            }
+        })
+        .collect()
+}
+
+/// BLOCK if a block-category word was found, else REVIEW if a review one
+/// was, else ALLOW (personal data is masked, not blocked).
+pub fn verdict(found: &[Finding<'_>]) -> proto::Verdict {
+    match found.iter().filter_map(Finding::action).max() {
+        Some(Action::Block) => proto::Verdict::Block,
+        Some(Action::Review) => proto::Verdict::Review,
+        _ => proto::Verdict::Allow,
+    }
+}

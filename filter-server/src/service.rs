@@ -1,0 +1,257 @@
+//! The `contentfilter.v1.ContentFilter` service.
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use filter_core::{Engine, Finding, ScanOptions, Scanner};
+use tokio::sync::{Mutex, Semaphore};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use crate::convert;
+use crate::metrics::Metrics;
+use crate::proto::content_filter_server::ContentFilter;
+use crate::proto::{
+    RedactRequest, RedactResponse, ReloadWordlistsRequest, ReloadWordlistsResponse, ScanRequest,
+    ScanResponse, ScanStreamRequest, ScanStreamResponse,
+};
+
+/// Texts longer than this are scanned on the blocking pool, so that a
+/// 4 MiB request does not hold up the small ones on the same worker.
+const INLINE_LIMIT: usize = 64 * 1024;
+
+/// What every request shares.
+pub struct State {
+    /// PII detectors and the lexicon handle.
+    pub scanner: Scanner,
+    /// Where reloads read the word lists.
+    pub wordlists: PathBuf,
+    /// The key of the hash operator.
+    pub hash_key: Option<Vec<u8>>,
+    /// Largest request text.
+    pub max_request_bytes: usize,
+    /// Requests scanned at once.
+    pub permits: Semaphore,
+    /// One reload at a time.
+    pub reload_lock: Mutex<()>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+}
+
+impl State {
+    /// Rebuilds the lexicon from the word-list directory off the request
+    /// path and swaps it in; on error the old one stays in service.
+    pub async fn reload(self: &Arc<State>) -> ReloadWordlistsResponse {
+        let _one_at_a_time = self.reload_lock.lock().await;
+        let started = Instant::now();
+        let state = self.clone();
+        let result: Result<(), String> = tokio::task::spawn_blocking(move || {
+            let handle = state
+                .scanner
+                .lexicon()
+                .expect("the server always has a lexicon");
+            handle
+                .reload_dir(&state.wordlists, Engine::default())
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the reload task failed: {e}")));
+        let current = self.scanner.lexicon().expect("a lexicon").load();
+        let response = ReloadWordlistsResponse {
+            ok: result.is_ok(),
+            terms: current.term_count() as u32,
+            categories: current.categories().count() as u32,
+            error: result.as_ref().err().cloned().unwrap_or_default(),
+            warnings: current.warnings().iter().map(ToString::to_string).collect(),
+        };
+        self.metrics.reload(response.ok);
+        self.metrics
+            .lexicon(current.term_count(), current.categories().count());
+        match &result {
+            Ok(_) => tracing::info!(
+                terms = response.terms,
+                categories = response.categories,
+                warnings = response.warnings.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "word lists reloaded"
+            ),
+            // The error names a file and line of the operator's lists, not
+            // scanned text.
+            Err(e) => {
+                tracing::warn!(error = %e, "word-list reload failed; the old lists stay in service")
+            }
+        }
+        response
+    }
+}
+
+/// The service.
+#[derive(Clone)]
+pub struct FilterService {
+    state: Arc<State>,
+}
+
+impl FilterService {
+    /// A service over `state`.
+    pub fn new(state: Arc<State>) -> FilterService {
+        FilterService { state }
+    }
+
+    /// Runs `scan` on the text with a permit, inline or on the blocking
+    /// pool, and returns what it made.
+    async fn with_text<T: Send + 'static>(
+        &self,
+        text: String,
+        scan: impl FnOnce(&Scanner, &str) -> T + Send + 'static,
+    ) -> Result<(String, T), Status> {
+        if text.len() > self.state.max_request_bytes {
+            return Err(Status::resource_exhausted(format!(
+                "text is {} bytes; the limit is {} bytes",
+                text.len(),
+                self.state.max_request_bytes
+            )));
+        }
+        let _permit = self
+            .state
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Status::unavailable("shutting down"))?;
+        self.state.metrics.scanned(text.len());
+        if text.len() <= INLINE_LIMIT {
+            let out = scan(&self.state.scanner, &text);
+            return Ok((text, out));
+        }
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = scan(&state.scanner, &text);
+            (text, out)
+        })
+        .await
+        .map_err(|_| Status::internal("scan task failed"))
+    }
+
+    fn options(&self, kinds: &[i32], categories: &[String]) -> Result<ScanOptions, Status> {
+        let kinds = convert::kinds(kinds)?;
+        if let Some(lexicon) = self.state.scanner.lexicon() {
+            convert::categories(categories, &lexicon.load())?;
+        }
+        Ok(ScanOptions::new().kinds(&kinds).categories(categories))
+    }
+
+    fn finish<T>(
+        &self,
+        rpc: &'static str,
+        started: Instant,
+        bytes: usize,
+        r: &Result<T, Status>,
+        found: usize,
+    ) {
+        let code = r.as_ref().map_or_else(Status::code, |_| tonic::Code::Ok);
+        self.state.metrics.request(rpc, code, started.elapsed());
+        tracing::debug!(
+            rpc,
+            code = ?code,
+            bytes,
+            findings = found,
+            micros = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
+}
+
+fn count_findings(metrics: &Metrics, found: &[Finding<'_>]) {
+    if !found.is_empty() {
+        metrics.findings(found.iter().map(|f| (f.kind().as_str(), f.category())));
+    }
+}
+
+type ScanStreamStream = Pin<Box<dyn Stream<Item = Result<ScanStreamResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl ContentFilter for FilterService {
+    async fn scan(&self, request: Request<ScanRequest>) -> Result<Response<ScanResponse>, Status> {
+        let started = Instant::now();
+        let r = request.into_inner();
+        let bytes = r.text.len();
+        let metrics = self.state.metrics.clone();
+        let result = async {
+            let options = self.options(&r.kinds, &r.categories)?;
+            let (_, response) = self
+                .with_text(r.text, move |scanner, text| {
+                    let found = scanner.scan_with(text, &options);
+                    count_findings(&metrics, &found);
+                    ScanResponse {
+                        findings: convert::findings(text, &found),
+                        verdict: convert::verdict(&found) as i32,
+                    }
+                })
+                .await?;
+            Ok(response)
+        }
+        .await;
+        let found = result
+            .as_ref()
+            .map_or(0, |r: &ScanResponse| r.findings.len());
+        self.finish("Scan", started, bytes, &result, found);
+        result.map(Response::new)
+    }
+
+    async fn redact(
+        &self,
+        request: Request<RedactRequest>,
+    ) -> Result<Response<RedactResponse>, Status> {
+        let started = Instant::now();
+        let r = request.into_inner();
+        let bytes = r.text.len();
+        let metrics = self.state.metrics.clone();
+        let result = async {
+            let options = self.options(&r.kinds, &r.categories)?;
+            let policy = convert::policy(&r.operators, self.state.hash_key.as_deref())?;
+            let (_, response) = self
+                .with_text(r.text, move |scanner, text| {
+                    let found = scanner.scan_with(text, &options);
+                    count_findings(&metrics, &found);
+                    RedactResponse {
+                        text: policy.apply(text, &found).into_owned(),
+                        findings: convert::findings(text, &found),
+                        verdict: convert::verdict(&found) as i32,
+                    }
+                })
+                .await?;
+            Ok(response)
+        }
+        .await;
+        let found = result
+            .as_ref()
+            .map_or(0, |r: &RedactResponse| r.findings.len());
+        self.finish("Redact", started, bytes, &result, found);
+        result.map(Response::new)
+    }
+
+    type ScanStreamStream = ScanStreamStream;
+
+    async fn scan_stream(
+        &self,
+        _request: Request<tonic::Streaming<ScanStreamRequest>>,
+    ) -> Result<Response<Self::ScanStreamStream>, Status> {
+        let started = Instant::now();
+        let result = Err(Status::unimplemented("ScanStream is not implemented yet"));
+        self.finish::<()>("ScanStream", started, 0, &result, 0);
+        result.map(|()| unreachable!())
+    }
+
+    async fn reload_wordlists(
+        &self,
+        _request: Request<ReloadWordlistsRequest>,
+    ) -> Result<Response<ReloadWordlistsResponse>, Status> {
+        let started = Instant::now();
+        let response = self.state.reload().await;
+        let result = Ok(response);
+        self.finish("ReloadWordlists", started, 0, &result, 0);
+        result.map(Response::new)
+    }
+}
