@@ -78,3 +78,164 @@ pub fn valid_id(body17: &str) -> String {
     };
     format!("{body17}{c}")
 }
+
+/// A `filter-server` process listening on 127.0.0.1 at an ephemeral port,
+/// killed when dropped. Its standard error is kept in a file for tests
+/// that read the logs.
+pub struct ServerProcess {
+    child: std::process::Child,
+    /// The gRPC address.
+    pub addr: std::net::SocketAddr,
+    /// The metrics address, when asked for.
+    pub metrics: Option<std::net::SocketAddr>,
+    /// The file holding the server's standard error.
+    pub stderr_path: PathBuf,
+}
+
+/// A fresh directory under the system temp dir, named after `tag`.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("cf-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+impl ServerProcess {
+    /// Starts `filter-server serve --listen 127.0.0.1:0 ARGS` and waits (at
+    /// most 60 s) for the line that names the bound address.
+    pub fn start(args: &[&str]) -> ServerProcess {
+        ServerProcess::start_with_env(args, &[])
+    }
+
+    /// [`ServerProcess::start`] with extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        use std::io::BufRead;
+        let stderr_path = temp_dir("stderr").join("stderr.log");
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+        let mut cmd = Command::new(server_binary());
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let mut child = cmd.spawn().expect("filter-server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut addr = None;
+        let mut metrics = None;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while addr.is_none() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(a) = line.strip_prefix("filter-server listening on ") {
+                        addr = Some(a.trim().parse().expect("an address"));
+                    }
+                    if let Some(m) = line.strip_prefix("filter-server metrics on http://") {
+                        metrics = Some(m.trim_end_matches("/metrics").parse().expect("an address"));
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let log = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+                    panic!("filter-server did not start:\n{log}");
+                }
+            }
+        }
+        if args.contains(&"--metrics-listen") && metrics.is_none() {
+            if let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(10)) {
+                if let Some(m) = line.strip_prefix("filter-server metrics on http://") {
+                    metrics = Some(m.trim_end_matches("/metrics").parse().expect("an address"));
+                }
+            }
+        }
+        ServerProcess {
+            child,
+            addr: addr.expect("address"),
+            metrics,
+            stderr_path,
+        }
+    }
+
+    /// `http://ADDR` for a plaintext channel.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A plaintext channel to the server.
+    pub async fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Endpoint::from_shared(self.url())
+            .expect("a url")
+            .connect()
+            .await
+            .expect("connects")
+    }
+
+    /// A connected client.
+    pub async fn client(
+        &self,
+    ) -> filter_server::proto::content_filter_client::ContentFilterClient<tonic::transport::Channel>
+    {
+        filter_server::proto::content_filter_client::ContentFilterClient::connect(self.url())
+            .await
+            .expect("connects")
+            .max_decoding_message_size(64 << 20)
+    }
+
+    /// Sends a signal (`TERM`, `HUP`, ...) with `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits (at most `secs`) for the process to exit and returns its code.
+    pub fn wait(&mut self, secs: u64) -> Option<i32> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.code();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Everything the server wrote to standard error so far.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Copies the bundled word lists into a fresh directory.
+pub fn copy_wordlists(tag: &str) -> PathBuf {
+    let dir = temp_dir(tag);
+    for entry in std::fs::read_dir(workspace().join("wordlists")).expect("wordlists/") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+    }
+    dir
+}

@@ -1,0 +1,639 @@
+//! The gRPC service end to end: a real `filter-server` process on
+//! 127.0.0.1 at an ephemeral port, called with the tonic client generated
+//! from our proto.
+
+use std::time::Duration;
+
+use contentfilter_tests::{copy_wordlists, temp_dir, valid_id, workspace, ServerProcess};
+use filter_core::{Lexicon, OffsetMapper, Scanner};
+use filter_server::proto::{
+    self, operator, Operator, OperatorOverride, RedactRequest, ReloadWordlistsRequest, ScanRequest,
+};
+use tonic::{Code, Request};
+
+fn scan_request(text: &str) -> ScanRequest {
+    ScanRequest {
+        text: text.to_string(),
+        ..Default::default()
+    }
+}
+
+/// A message with personal data and sensitive words in it.
+fn sample() -> String {
+    format!(
+        "用户😀张三，身份证{}，手机+86 138 0013 8000，卡号6222021234567890128，邮箱z@x.cn。请代*开*发*票，網絡賭博。",
+        valid_id("11010119900307123")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_and_redact_match_filter_core() {
+    let server = ServerProcess::start(&[]);
+    let mut client = server.client().await;
+    let lexicon = Lexicon::from_dir(workspace().join("wordlists")).unwrap();
+    let scanner = Scanner::builder().words(lexicon).build().unwrap();
+    for text in [
+        sample(),
+        String::new(),
+        "没有敏感内容。".to_string(),
+        "a@b.cn 13900139000".to_string(),
+    ] {
+        let response = client.scan(scan_request(&text)).await.unwrap().into_inner();
+        let want = scanner.scan(&text);
+        assert_eq!(response.findings.len(), want.len(), "{text}");
+        let mut offsets = OffsetMapper::new(&text);
+        for (got, want) in response.findings.iter().zip(&want) {
+            let b = got.byte_span.unwrap();
+            assert_eq!(
+                (b.start as usize, b.end as usize),
+                (want.start(), want.end())
+            );
+            let cp = got.codepoint_span.unwrap();
+            assert_eq!(
+                offsets.char_range(want.range()),
+                cp.start as usize..cp.end as usize
+            );
+            assert_eq!(
+                got.kind().as_str_name().to_lowercase(),
+                format!("kind_{}", want.kind())
+            );
+            assert_eq!(got.category, want.category());
+            assert_eq!(got.term, want.term().unwrap_or(""));
+        }
+        let redacted = client
+            .redact(RedactRequest {
+                text: text.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(redacted.text, scanner.redact(&text, &Default::default()));
+    }
+    let verdict = client
+        .scan(scan_request(&sample()))
+        .await
+        .unwrap()
+        .into_inner()
+        .verdict();
+    assert_eq!(
+        verdict,
+        proto::Verdict::Block,
+        "fraud and gambling are block categories"
+    );
+    let verdict = client
+        .scan(scan_request("加微信"))
+        .await
+        .unwrap()
+        .into_inner()
+        .verdict();
+    assert_eq!(
+        verdict,
+        proto::Verdict::Review,
+        "spam_ads is a review category"
+    );
+    let verdict = client
+        .scan(scan_request("手机13800138000"))
+        .await
+        .unwrap()
+        .into_inner()
+        .verdict();
+    assert_eq!(
+        verdict,
+        proto::Verdict::Allow,
+        "personal data is masked, not blocked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selection_and_operator_overrides() {
+    let server = ServerProcess::start(&[]);
+    let mut client = server.client().await;
+    let phones = client
+        .scan(ScanRequest {
+            text: sample(),
+            kinds: vec![proto::Kind::Phone as i32],
+            categories: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(phones.findings.len(), 1);
+    let gambling = client
+        .scan(ScanRequest {
+            text: sample(),
+            kinds: vec![proto::Kind::SensitiveWord as i32],
+            categories: vec!["gambling".into()],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(gambling.findings.len(), 1);
+    assert_eq!(gambling.findings[0].category, "gambling");
+    let masked = client
+        .redact(RedactRequest {
+            text: "电话13800138000".into(),
+            operators: vec![OperatorOverride {
+                kind: proto::Kind::Phone as i32,
+                operator: Some(Operator {
+                    operator: Some(operator::Operator::Mask(operator::Mask {
+                        keep_start: 3,
+                        keep_end: 4,
+                    })),
+                }),
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(masked.text, "电话138****8000");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_arguments_name_the_field() {
+    let server = ServerProcess::start(&[]);
+    let mut client = server.client().await;
+    let err = client
+        .scan(ScanRequest {
+            text: "x".into(),
+            kinds: vec![proto::Kind::Phone as i32, 99],
+            categories: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("kinds[1]"), "{}", err.message());
+    let err = client
+        .scan(ScanRequest {
+            text: "x".into(),
+            kinds: vec![],
+            categories: vec!["no_such".into()],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("categories[0]"), "{}", err.message());
+    let err = client
+        .redact(RedactRequest {
+            text: "13800138000".into(),
+            operators: vec![OperatorOverride {
+                kind: proto::Kind::Phone as i32,
+                operator: Some(Operator {
+                    operator: Some(operator::Operator::Hash(operator::Hash { hex_len: 8 })),
+                }),
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "no hash key configured");
+    assert!(
+        err.message().contains("operators[0].operator.hash"),
+        "{}",
+        err.message()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_requests_are_resource_exhausted() {
+    let server = ServerProcess::start(&["--max-request-bytes", "1000"]);
+    let mut client = server.client().await;
+    assert!(client.scan(scan_request(&"a".repeat(1000))).await.is_ok());
+    let err = client
+        .scan(scan_request(&"a".repeat(1001)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+    // Far over the limit, tonic's own decoder rejects the message first.
+    let err = client
+        .scan(scan_request(&"a".repeat(200_000)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+
+    let default = ServerProcess::start(&[]);
+    let mut client = default.client().await;
+    let err = client
+        .scan(scan_request(&"字".repeat((4 << 20) / 3 + 1)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "4 MiB + 1 byte");
+    let ok = client.scan(scan_request("")).await.unwrap().into_inner();
+    assert!(ok.findings.is_empty(), "empty text is a valid request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_reflection_answer() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+    let server = ServerProcess::start(&[]);
+    let mut health = HealthClient::new(server.channel().await);
+    for service in ["", "contentfilter.v1.ContentFilter"] {
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status();
+        assert_eq!(status, ServingStatus::Serving, "{service:?}");
+    }
+    let mut reflection = ServerReflectionClient::new(server.channel().await);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = reflection
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let response = responses.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("not a service list: {response:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"contentfilter.v1.ContentFilter".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_string()),
+        "{names:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_reload_keeps_the_old_lists() {
+    let dir = copy_wordlists("reload");
+    let server = ServerProcess::start(&["--wordlists", dir.to_str().unwrap()]);
+    let mut client = server.client().await;
+    let before = client
+        .scan(scan_request("网络赌博"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.findings.len(), 1);
+
+    std::fs::write(dir.join("gambling.txt"), "网络赌博\n赌球\n***\n").unwrap();
+    let reload = client
+        .reload_wordlists(ReloadWordlistsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!reload.ok);
+    assert!(reload.error.contains("gambling.txt:3"), "{}", reload.error);
+    assert!(reload.terms > 100, "the old lists' counts: {reload:?}");
+    let still = client
+        .scan(scan_request("线上赌场"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(still.findings.len(), 1, "the old list is still in service");
+
+    std::fs::write(dir.join("gambling.txt"), "网络赌博\n新加的词\n").unwrap();
+    let reload = client
+        .reload_wordlists(ReloadWordlistsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(reload.ok, "{reload:?}");
+    assert_eq!(
+        client
+            .scan(scan_request("新加的词"))
+            .await
+            .unwrap()
+            .into_inner()
+            .findings
+            .len(),
+        1
+    );
+    assert!(client
+        .scan(scan_request("线上赌场"))
+        .await
+        .unwrap()
+        .into_inner()
+        .findings
+        .is_empty());
+
+    // SIGHUP reloads too.
+    std::fs::write(dir.join("gambling.txt"), "信号重载词\n").unwrap();
+    server.signal("HUP");
+    let mut found = false;
+    for _ in 0..100 {
+        if client
+            .scan(scan_request("信号重载词"))
+            .await
+            .unwrap()
+            .into_inner()
+            .findings
+            .len()
+            == 1
+        {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(found, "SIGHUP reloaded the lists");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_of_100k_terms_under_load_loses_no_request() {
+    let dir = temp_dir("reload100k");
+    std::fs::copy(
+        workspace().join("benches/data/words_100k.txt"),
+        dir.join("dictionary.txt"),
+    )
+    .unwrap();
+    let server = ServerProcess::start(&["--wordlists", dir.to_str().unwrap()]);
+    let text = sample();
+    let mut load = Vec::new();
+    for _ in 0..4 {
+        let mut client = server.client().await;
+        let text = text.clone();
+        load.push(tokio::spawn(async move {
+            let (mut ok, mut failed) = (0, 0);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            // Bounded in count and in time.
+            for _ in 0..400 {
+                if tokio::time::Instant::now() > deadline {
+                    break;
+                }
+                match client.scan(scan_request(&text)).await {
+                    Ok(_) => ok += 1,
+                    Err(_) => failed += 1,
+                }
+            }
+            (ok, failed)
+        }));
+    }
+    let mut admin = server.client().await;
+    for _ in 0..3 {
+        let r = admin
+            .reload_wordlists(ReloadWordlistsRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(r.ok && r.terms > 90_000, "{r:?}");
+    }
+    let mut total = 0;
+    for task in load {
+        let (ok, failed) = task.await.unwrap();
+        assert_eq!(failed, 0);
+        total += ok;
+    }
+    assert!(total > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_requests_finish() {
+    // One request at a time: the others wait in the server, in flight.
+    let server = ServerProcess::start(&["--grace-period-ms", "60000", "--max-concurrent", "1"]);
+    let text = std::fs::read_to_string(workspace().join("benches/data/corpus_zh_2m.txt")).unwrap();
+    let mut calls = Vec::new();
+    for _ in 0..6 {
+        let mut client = server.client().await;
+        let text = text.clone();
+        calls.push(tokio::spawn(async move {
+            let r = client.scan(scan_request(&text)).await;
+            (r, std::time::Instant::now())
+        }));
+    }
+    // Let the requests reach the server, then ask it to stop.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signalled = std::time::Instant::now();
+    server.signal("TERM");
+    let mut finished_after_signal = 0;
+    for call in calls {
+        let (response, done) = call.await.unwrap();
+        assert!(response.is_ok(), "in-flight request failed: {response:?}");
+        finished_after_signal += usize::from(done > signalled);
+    }
+    assert!(
+        finished_after_signal > 0,
+        "no request was in flight at SIGTERM: the test proves nothing"
+    );
+    let mut server = server;
+    let stopping = std::time::Instant::now();
+    assert_eq!(server.wait(30), Some(0), "clean exit after draining");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "exit waited {:?}",
+        stopping.elapsed()
+    );
+    assert!(server.logs().contains("draining"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_never_contain_scanned_text() {
+    let server = ServerProcess::start(&["--log", "trace", "--metrics-listen", "127.0.0.1:0"]);
+    let mut client = server.client().await;
+    let id = valid_id("44030419900101001");
+    let text = format!("身份证{id}，手机13912345678，代开发票");
+    client.scan(scan_request(&text)).await.unwrap();
+    client
+        .redact(RedactRequest {
+            text: text.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let _ = client
+        .scan(scan_request(&format!("{id}x{}", "y".repeat(5000))))
+        .await;
+    // The metrics endpoint carries counts, not text.
+    let metrics = http_get(server.metrics.unwrap(), "/metrics").await;
+    assert!(
+        metrics.contains("contentfilter_requests_total{rpc=\"Scan\",code=\"OK\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("contentfilter_findings_total{kind=\"id_card\""),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(&id) && !metrics.contains("13912345678"));
+    let mut server = server;
+    server.signal("TERM");
+    assert_eq!(server.wait(30), Some(0));
+    let logs = server.logs();
+    assert!(logs.lines().count() > 3, "trace logging is on: {logs}");
+    for secret in [id.as_str(), "13912345678", "代开发票", "139 1234"] {
+        assert!(!logs.contains(secret), "the log contains {secret:?}");
+    }
+}
+
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    conn.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_tokens_guard_every_call() {
+    let dir = temp_dir("tokens");
+    std::fs::write(dir.join("token"), "user-token\n").unwrap();
+    std::fs::write(dir.join("admin"), "admin-token\n").unwrap();
+    let server = ServerProcess::start(&[
+        "--auth-token-file",
+        dir.join("token").to_str().unwrap(),
+        "--admin-token-file",
+        dir.join("admin").to_str().unwrap(),
+    ]);
+    let mut client = server.client().await;
+    let with = |token: Option<&str>, text: &str| {
+        let mut r = Request::new(scan_request(text));
+        if let Some(t) = token {
+            r.metadata_mut()
+                .insert("authorization", format!("Bearer {t}").parse().unwrap());
+        }
+        r
+    };
+    assert_eq!(
+        client.scan(with(None, "x")).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        client
+            .scan(with(Some("nope"), "x"))
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+    assert!(client.scan(with(Some("user-token"), "x")).await.is_ok());
+    let reload = |token: &str| {
+        let mut r = Request::new(ReloadWordlistsRequest {});
+        r.metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        r
+    };
+    let err = client
+        .reload_wordlists(reload("user-token"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    assert!(
+        client
+            .reload_wordlists(reload("admin-token"))
+            .await
+            .unwrap()
+            .into_inner()
+            .ok
+    );
+    // Health stays open for load balancers.
+    let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    assert!(health
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .is_ok());
+}
+
+mod tls {
+    use std::sync::Arc;
+
+    use tokio_rustls::rustls::crypto::ring::default_provider;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+    use tokio_rustls::rustls::{version, ClientConfig, RootCertStore, SupportedProtocolVersion};
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+
+    use super::*;
+
+    async fn handshake(
+        addr: std::net::SocketAddr,
+        cert: &rcgen::Certificate,
+        versions: &[&'static SupportedProtocolVersion],
+    ) -> Result<(), String> {
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(cert.der().to_vec()))
+            .unwrap();
+        let config = ClientConfig::builder_with_provider(Arc::new(default_provider()))
+            .with_protocol_versions(versions)
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let name = ServerName::try_from("localhost").unwrap();
+        connector
+            .connect(name, tcp)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_tls_1_3_is_accepted() {
+        let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let dir = temp_dir("tls");
+        std::fs::write(dir.join("cert.pem"), key.cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), key.signing_key.serialize_pem()).unwrap();
+        let server = ServerProcess::start(&[
+            "--tls-cert",
+            dir.join("cert.pem").to_str().unwrap(),
+            "--tls-key",
+            dir.join("key.pem").to_str().unwrap(),
+        ]);
+        assert!(handshake(server.addr, &key.cert, &[&version::TLS13])
+            .await
+            .is_ok());
+        let refused = handshake(server.addr, &key.cert, &[&version::TLS12]).await;
+        assert!(refused.is_err(), "TLS 1.2 must be refused");
+
+        let tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(key.cert.pem()))
+            .domain_name("localhost");
+        let channel = Endpoint::from_shared(format!("https://{}", server.addr))
+            .unwrap()
+            .tls_config(tls)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut client = proto::content_filter_client::ContentFilterClient::new(channel);
+        let r = client
+            .scan(scan_request("13800138000"))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.findings.len(), 1);
+    }
+}
+
+#[test]
+fn bad_configuration_exits_2_before_binding() {
+    for (args, says) in [
+        (vec!["--listen", "not-an-address"], "--listen"),
+        (
+            vec!["--wordlists", "/definitely/not/here"],
+            "not a directory",
+        ),
+        (vec!["--tls-cert", "/nope.pem"], "--tls-key"),
+        (vec!["--max-request-bytes", "0"], "above 0"),
+    ] {
+        let out = contentfilter_tests::run(&[&["serve"][..], &args].concat(), b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "nothing was bound");
+    }
+    let broken = temp_dir("broken-lists");
+    std::fs::write(broken.join("x.txt"), "好词\n\u{7}\n").unwrap();
+    let out = contentfilter_tests::run(&["serve", "--wordlists", broken.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("x.txt:2"));
+}

@@ -1,0 +1,75 @@
+"""Calls filter-server with stubs generated from proto/ by grpcio-tools.
+
+Usage: test_client.py HOST:PORT STUBS_DIR. Exits non-zero on the first
+failed check. Offsets are checked with Python string indexing through
+codepoint_span: this is the promise to other languages.
+"""
+
+import sys
+
+sys.path.insert(0, sys.argv[2])
+
+import grpc  # noqa: E402
+from contentfilter.v1 import content_filter_pb2 as pb  # noqa: E402
+from contentfilter.v1 import content_filter_pb2_grpc as rpc  # noqa: E402
+
+
+def id_number(body17: str) -> str:
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    v = (12 - sum(int(d) * w for d, w in zip(body17, weights)) % 11) % 11
+    return body17 + ("X" if v == 10 else str(v))
+
+
+def main() -> None:
+    channel = grpc.insecure_channel(sys.argv[1])
+    stub = rpc.ContentFilterStub(channel)
+    ident = id_number("11010119900307123")
+    # Emoji (two UTF-16 units), CJK (three UTF-8 bytes): three different
+    # offset units.
+    text = f"😀用户身份证{ident}，手机１３８００１３８０００，代*开*发*票，邮箱a@b.cn"
+
+    reply = stub.Scan(pb.ScanRequest(text=text))
+    got = [(pb.Kind.Name(f.kind), text[f.codepoint_span.start:f.codepoint_span.end]) for f in reply.findings]
+    want = [
+        ("KIND_ID_CARD", ident),
+        ("KIND_PHONE", "１３８００１３８０００"),
+        ("KIND_SENSITIVE_WORD", "代*开*发*票"),
+        ("KIND_EMAIL", "a@b.cn"),
+    ]
+    assert got == want, f"scan: {got!r} != {want!r}"
+    encoded = text.encode("utf-8")
+    for f in reply.findings:
+        piece = text[f.codepoint_span.start:f.codepoint_span.end]
+        assert encoded[f.byte_span.start:f.byte_span.end].decode("utf-8") == piece, "byte span"
+        utf16 = text.encode("utf-16-le")
+        assert utf16[2 * f.utf16_span.start:2 * f.utf16_span.end].decode("utf-16-le") == piece, "utf16 span"
+    word = reply.findings[2]
+    assert word.category == "fraud" and word.term == "代开发票", word
+    assert pb.MatchType.Name(word.match_type) == "MATCH_TYPE_NORMALIZED"
+    assert pb.Verdict.Name(reply.verdict) == "VERDICT_BLOCK", reply.verdict
+
+    only_phone = stub.Scan(pb.ScanRequest(text=text, kinds=[pb.KIND_PHONE]))
+    assert [pb.Kind.Name(f.kind) for f in only_phone.findings] == ["KIND_PHONE"]
+
+    mask = pb.Operator(mask=pb.Operator.Mask(keep_start=3, keep_end=4))
+    redacted = stub.Redact(
+        pb.RedactRequest(
+            text="电话13800138000，邮箱a@b.cn",
+            operators=[pb.OperatorOverride(kind=pb.KIND_PHONE, operator=mask)],
+        )
+    )
+    assert redacted.text == "电话138****8000，邮箱[EMAIL]", redacted.text
+    assert len(redacted.findings) == 2
+
+    try:
+        stub.Scan(pb.ScanRequest(text="x", kinds=[99]))
+        raise AssertionError("an unknown kind must fail")
+    except grpc.RpcError as e:
+        assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e.code()
+        assert "kinds[0]" in e.details(), e.details()
+
+    print("python client: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
