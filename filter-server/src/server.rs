@@ -30,6 +30,26 @@ pub enum ServeError {
 
 /// Loads everything, binds, and serves until SIGTERM or SIGINT.
 pub async fn run(config: Config) -> Result<(), ServeError> {
+    run_until(config, shutdown_signal(), |addr, metrics| {
+        // The line tests and scripts wait for: the address actually bound.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "filter-server listening on {addr}");
+        if let Some(m) = metrics {
+            let _ = writeln!(out, "filter-server metrics on http://{m}/metrics");
+        }
+        let _ = out.flush();
+    })
+    .await
+}
+
+/// [`run`] with the stop signal and the report of the bound addresses
+/// (gRPC, metrics) supplied by the caller, for in-process use such as the
+/// load benchmark.
+pub async fn run_until(
+    config: Config,
+    shutdown: impl std::future::Future<Output = &'static str>,
+    ready: impl FnOnce(std::net::SocketAddr, Option<std::net::SocketAddr>),
+) -> Result<(), ServeError> {
     let lexicon =
         Lexicon::from_dir(&config.wordlists).map_err(|e| ServeError::Startup(e.to_string()))?;
     for w in lexicon.warnings() {
@@ -112,15 +132,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         .await;
     health.set_service_status("", ServingStatus::Serving).await;
 
-    // The line tests and scripts wait for: the address actually bound.
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "filter-server listening on {addr}");
-        if let Some(m) = metrics_addr {
-            let _ = writeln!(out, "filter-server metrics on http://{m}/metrics");
-        }
-        let _ = out.flush();
-    }
+    ready(addr, metrics_addr);
     tracing::info!(
         %addr,
         tls = config.tls.is_some(),
@@ -145,7 +157,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         }
     };
 
-    let signal = shutdown_signal().await;
+    let signal = shutdown.await;
     tracing::info!(
         signal,
         grace_ms = config.grace_period.as_millis() as u64,
