@@ -637,3 +637,191 @@ fn bad_configuration_exits_2_before_binding() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("x.txt:2"));
 }
+
+mod streaming {
+    use filter_server::proto::scan_stream_request::Message;
+    use filter_server::proto::{ScanStreamOptions, ScanStreamRequest};
+
+    use super::*;
+
+    fn chunk(s: &str) -> ScanStreamRequest {
+        ScanStreamRequest {
+            message: Some(Message::Chunk(s.to_string())),
+        }
+    }
+
+    /// Streams `chunks` (after `options`), returns the responses.
+    async fn stream(
+        client: &mut proto::content_filter_client::ContentFilterClient<tonic::transport::Channel>,
+        options: Option<ScanStreamOptions>,
+        chunks: Vec<String>,
+    ) -> Vec<proto::ScanStreamResponse> {
+        let mut messages: Vec<ScanStreamRequest> = options
+            .map(|o| ScanStreamRequest {
+                message: Some(Message::Options(o)),
+            })
+            .into_iter()
+            .collect();
+        messages.extend(chunks.iter().map(|c| chunk(c)));
+        let mut responses = client
+            .scan_stream(tokio_stream::iter(messages))
+            .await
+            .unwrap()
+            .into_inner();
+        let mut out = Vec::new();
+        while let Some(r) = responses.message().await.unwrap() {
+            out.push(r);
+        }
+        out
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_character_at_a_time_equals_unary_redact() {
+        let server = ServerProcess::start(&[]);
+        let mut client = server.client().await;
+        // Only review and mask categories, so that the stream is not blocked.
+        let answer = format!(
+            "{}，你可以加微信，手机+86 138 0013 8000，卡号6222021234567890128。😀{}",
+            "好的，下面是回答。".repeat(20),
+            "继续说明。".repeat(20)
+        );
+        let options = ScanStreamOptions {
+            kinds: vec![],
+            categories: vec![],
+            operators: vec![],
+        };
+        let chars: Vec<String> = answer.chars().map(String::from).collect();
+        let responses = stream(&mut client, Some(options), chars).await;
+        let streamed: String = responses.iter().map(|r| r.text.as_str()).collect();
+        let unary = client
+            .redact(RedactRequest {
+                text: answer.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(streamed, unary.text);
+        let spans = |f: &proto::Finding| (f.kind, f.byte_span, f.codepoint_span, f.utf16_span);
+        let streamed_findings: Vec<_> = responses
+            .iter()
+            .flat_map(|r| r.findings.iter().map(spans))
+            .collect();
+        let unary_findings: Vec<_> = unary.findings.iter().map(spans).collect();
+        assert_eq!(streamed_findings, unary_findings);
+        assert!(
+            responses.len() > 10,
+            "text flows as it becomes safe, not at the end"
+        );
+        assert_eq!(responses.last().unwrap().verdict(), proto::Verdict::Review);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn split_id_and_word_never_leave_unredacted() {
+        let server = ServerProcess::start(&[]);
+        let mut client = server.client().await;
+        let id = valid_id("11010119900307123");
+        let chunks = vec![
+            format!("身份证{}", &id[..6]),
+            id[6..12].to_string(),
+            format!("{}，请", &id[12..]),
+        ];
+        let responses = stream(&mut client, None, chunks).await;
+        let mut released = String::new();
+        for r in &responses {
+            released += &r.text;
+            assert!(
+                !released.contains(&id[..6]) || !released.contains(&id[6..12]),
+                "{released}"
+            );
+        }
+        assert_eq!(released, "身份证[ID_CARD]，请");
+
+        let responses = stream(
+            &mut client,
+            None,
+            vec!["好的，代*".into(), "开*发".into(), "*票，谢谢".into()],
+        )
+        .await;
+        let released: String = responses.iter().map(|r| r.text.as_str()).collect();
+        assert!(
+            !released.contains("代*") && !released.contains("开*发"),
+            "{released}"
+        );
+        let last = responses.last().unwrap();
+        assert_eq!(
+            last.verdict(),
+            proto::Verdict::Block,
+            "fraud is a block category"
+        );
+        assert!(
+            last.text.is_empty(),
+            "no text leaves once the stream is blocked"
+        );
+        assert!(responses
+            .iter()
+            .any(|r| r.findings.iter().any(|f| f.term == "代开发票")));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_disconnects_frees_its_stream() {
+        let server = ServerProcess::start(&["--metrics-listen", "127.0.0.1:0"]);
+        let mut client = server.client().await;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let mut responses = client
+            .scan_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .unwrap()
+            .into_inner();
+        tx.send(chunk(&"你好。".repeat(200))).await.unwrap();
+        assert!(responses.message().await.unwrap().is_some());
+        let open = http_get(server.metrics.unwrap(), "/metrics").await;
+        assert!(open.contains("contentfilter_streams_open 1"), "{open}");
+        drop(responses);
+        drop(tx);
+        drop(client);
+        let mut closed = false;
+        for _ in 0..100 {
+            if http_get(server.metrics.unwrap(), "/metrics")
+                .await
+                .contains("contentfilter_streams_open 0")
+            {
+                closed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(closed, "the stream's state was not freed");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stream_arguments_are_checked() {
+        let server = ServerProcess::start(&["--max-request-bytes", "100"]);
+        let mut client = server.client().await;
+        let messages = vec![chunk(&"a".repeat(101))];
+        let mut responses = client
+            .scan_stream(tokio_stream::iter(messages))
+            .await
+            .unwrap()
+            .into_inner();
+        let err = responses.message().await.unwrap_err();
+        assert_eq!(err.code(), Code::ResourceExhausted);
+        let messages = vec![
+            ScanStreamRequest {
+                message: Some(Message::Options(ScanStreamOptions {
+                    kinds: vec![42],
+                    ..Default::default()
+                })),
+            },
+            chunk("x"),
+        ];
+        let mut responses = client
+            .scan_stream(tokio_stream::iter(messages))
+            .await
+            .unwrap()
+            .into_inner();
+        let err = responses.message().await.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert!(err.message().contains("kinds[0]"), "{}", err.message());
+    }
+}

@@ -224,6 +224,19 @@ impl<'h> Finding<'h> {
         }
     }
 
+    /// This finding apart from its haystack, at absolute offsets (the
+    /// haystack starting at `origin`), for a stream that outlives windows.
+    pub(crate) fn detach(&self, origin: usize) -> Detached {
+        Detached {
+            start: origin + self.start,
+            end: origin + self.end,
+            kind: self.kind,
+            match_type: self.match_type,
+            edit_distance: self.edit_distance,
+            detail: self.detail.clone(),
+        }
+    }
+
     /// What was found.
     pub fn kind(&self) -> Kind {
         self.kind
@@ -308,5 +321,60 @@ impl<'h> Finding<'h> {
     pub fn utf16_range(&self) -> Range<usize> {
         let mut m = crate::OffsetMapper::new(self.haystack);
         m.utf16_range(self.range())
+    }
+}
+
+/// A finding apart from its haystack, at absolute stream offsets.
+#[derive(Clone, Debug)]
+pub(crate) struct Detached {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) kind: Kind,
+    match_type: MatchType,
+    edit_distance: u32,
+    detail: Detail,
+}
+
+impl Detached {
+    /// The finding on `haystack`, which starts at absolute offset `origin`.
+    pub(crate) fn attach<'h>(&self, haystack: &'h str, origin: usize) -> Finding<'h> {
+        Finding {
+            haystack,
+            start: self.start - origin,
+            end: self.end - origin,
+            kind: self.kind,
+            match_type: self.match_type,
+            edit_distance: self.edit_distance,
+            detail: self.detail.clone(),
+        }
+    }
+
+    pub(crate) fn match_type(&self) -> MatchType {
+        self.match_type
+    }
+
+    pub(crate) fn edit_distance(&self) -> u32 {
+        self.edit_distance
+    }
+
+    pub(crate) fn category(&self) -> &str {
+        match &self.detail {
+            Detail::Static(s) => s,
+            Detail::Term(t) => &t.category,
+        }
+    }
+
+    pub(crate) fn term(&self) -> Option<&str> {
+        match &self.detail {
+            Detail::Static(_) => None,
+            Detail::Term(t) => Some(&t.term),
+        }
+    }
+
+    pub(crate) fn action(&self) -> Option<Action> {
+        match &self.detail {
+            Detail::Static(_) => None,
+            Detail::Term(t) => Some(t.action),
+        }
     }
 }

@@ -83,6 +83,7 @@ mod offsets;
 mod pii;
 mod redact;
 mod scanner;
+mod stream;
 
 pub use crate::error::Error;
 pub use crate::finding::{Action, Finding, Kind, MatchType, UnknownKind};
@@ -92,6 +93,7 @@ pub use crate::lexicon::{
 pub use crate::offsets::OffsetMapper;
 pub use crate::redact::{Operator, RedactionPolicy};
 pub use crate::scanner::{ScanOptions, Scanner, ScannerBuilder};
+pub use crate::stream::{StreamFinding, StreamOutput, StreamScanner};
 
 #[cfg(test)]
 mod tests;

@@ -310,4 +310,9 @@ impl RedactionPolicy {
         out.push_str(&text[at..]);
         Cow::Owned(out)
     }
+
+    /// Appends the replacement for one finding to `out`.
+    pub(crate) fn replace_into(&self, f: &Finding<'_>, out: &mut String) {
+        self.ops[f.kind().index()].apply(f, out);
+    }
 }

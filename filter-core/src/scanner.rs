@@ -8,6 +8,7 @@ use crate::finding::{Finding, Kind};
 use crate::lexicon::{Lexicon, SharedLexicon};
 use crate::pii::{date, PiiDetectors, PiiKinds};
 use crate::redact::RedactionPolicy;
+use crate::stream::StreamScanner;
 
 /// Builds a [`Scanner`].
 ///
@@ -197,6 +198,30 @@ impl Scanner {
         out
     }
 
+    /// A [`StreamScanner`] over the kinds and categories `options` select,
+    /// redacting with `policy`. The stream uses the lexicon in service when
+    /// it starts until it ends.
+    pub fn stream(&self, options: &ScanOptions, policy: RedactionPolicy) -> StreamScanner {
+        let mut kinds = self.kinds;
+        for k in Kind::ALL {
+            if !options.wants(k) {
+                kinds.set(k, false);
+            }
+        }
+        let lexicon = self
+            .lexicon
+            .as_ref()
+            .filter(|_| options.wants(Kind::SensitiveWord))
+            .map(SharedLexicon::load);
+        StreamScanner::new(
+            self.pii.clone(),
+            kinds,
+            lexicon,
+            options.categories.clone(),
+            policy,
+        )
+    }
+
     /// The lexicon handle, when the scanner matches sensitive words; store a
     /// new lexicon in it to reload the word lists.
     pub fn lexicon(&self) -> Option<&SharedLexicon> {
@@ -213,7 +238,7 @@ impl Scanner {
 
 /// How specific a kind is, when two findings claim the same text and
 /// neither contains the other: lower wins.
-fn rank(kind: Kind) -> u8 {
+pub(crate) fn rank(kind: Kind) -> u8 {
     match kind {
         Kind::IdCard => 0,
         Kind::Secret => 1,

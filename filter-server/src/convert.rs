@@ -126,15 +126,36 @@ pub fn findings(text: &str, found: &[Finding<'_>]) -> Vec<proto::Finding> {
                 byte_span: span(f.range()),
                 codepoint_span: span(cs..ce),
                 utf16_span: span(us..ue),
-                match_type: match f.match_type() {
-                    MatchType::Exact => proto::MatchType::Exact,
-                    MatchType::Normalized => proto::MatchType::Normalized,
-                    MatchType::Fuzzy => proto::MatchType::Fuzzy,
-                } as i32,
+                match_type: match_type(f.match_type()) as i32,
                 edit_distance: f.edit_distance(),
             }
         })
         .collect()
+}
+
+/// Stream findings as proto messages.
+pub fn stream_findings(found: &[filter_core::StreamFinding]) -> Vec<proto::Finding> {
+    found
+        .iter()
+        .map(|f| proto::Finding {
+            kind: kind_to_proto(f.kind()) as i32,
+            category: f.category().to_string(),
+            term: f.term().unwrap_or("").to_string(),
+            byte_span: span(f.range()),
+            codepoint_span: span(f.char_range()),
+            utf16_span: span(f.utf16_range()),
+            match_type: match_type(f.match_type()) as i32,
+            edit_distance: f.edit_distance(),
+        })
+        .collect()
+}
+
+fn match_type(m: MatchType) -> proto::MatchType {
+    match m {
+        MatchType::Exact => proto::MatchType::Exact,
+        MatchType::Normalized => proto::MatchType::Normalized,
+        MatchType::Fuzzy => proto::MatchType::Fuzzy,
+    }
 }
 
 /// BLOCK if a block-category word was found, else REVIEW if a review one

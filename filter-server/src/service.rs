@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::convert;
 use crate::metrics::Metrics;
+use crate::proto;
 use crate::proto::content_filter_server::ContentFilter;
 use crate::proto::{
     RedactRequest, RedactResponse, ReloadWordlistsRequest, ReloadWordlistsResponse, ScanRequest,
@@ -163,6 +164,142 @@ impl FilterService {
     }
 }
 
+/// Counts a stream open while it lives.
+struct OpenStream<'a>(&'a Metrics);
+
+impl<'a> OpenStream<'a> {
+    fn new(metrics: &'a Metrics) -> OpenStream<'a> {
+        metrics.stream(1);
+        OpenStream(metrics)
+    }
+}
+
+impl Drop for OpenStream<'_> {
+    fn drop(&mut self) {
+        self.0.stream(-1);
+    }
+}
+
+impl FilterService {
+    /// Runs one ScanStream call: options first, then chunks; each chunk
+    /// answered with the text now safe and the findings completed. Returns
+    /// the final status code and the bytes scanned.
+    async fn run_stream(
+        &self,
+        inbound: &mut tonic::Streaming<ScanStreamRequest>,
+        tx: &tokio::sync::mpsc::Sender<Result<ScanStreamResponse, Status>>,
+    ) -> (tonic::Code, usize) {
+        use crate::proto::scan_stream_request::Message;
+        let mut stream: Option<filter_core::StreamScanner> = None;
+        let mut bytes = 0;
+        let mut verdict = proto::Verdict::Allow;
+        let fail = |status: Status| async {
+            let code = status.code();
+            let _ = tx.send(Err(status)).await;
+            code
+        };
+        loop {
+            let message = match inbound.message().await {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                // The client went away or sent garbage: free everything now.
+                Err(status) => return (status.code(), bytes),
+            };
+            let chunk = match message.message {
+                Some(Message::Options(o)) => {
+                    if stream.is_some() {
+                        return (
+                            fail(Status::invalid_argument(
+                                "options: only the first message may carry options",
+                            ))
+                            .await,
+                            bytes,
+                        );
+                    }
+                    let built = self.options(&o.kinds, &o.categories).and_then(|opts| {
+                        Ok((
+                            opts,
+                            convert::policy(&o.operators, self.state.hash_key.as_deref())?,
+                        ))
+                    });
+                    match built {
+                        Ok((opts, policy)) => {
+                            stream = Some(self.state.scanner.stream(&opts, policy))
+                        }
+                        Err(status) => return (fail(status).await, bytes),
+                    }
+                    continue;
+                }
+                Some(Message::Chunk(chunk)) => chunk,
+                None => {
+                    return (
+                        fail(Status::invalid_argument(
+                            "message: neither options nor chunk",
+                        ))
+                        .await,
+                        bytes,
+                    )
+                }
+            };
+            if chunk.len() > self.state.max_request_bytes {
+                let status = Status::resource_exhausted(format!(
+                    "chunk is {} bytes; the limit is {} bytes",
+                    chunk.len(),
+                    self.state.max_request_bytes
+                ));
+                return (fail(status).await, bytes);
+            }
+            bytes += chunk.len();
+            self.state.metrics.scanned(chunk.len());
+            let s = stream.get_or_insert_with(|| {
+                self.state
+                    .scanner
+                    .stream(&ScanOptions::new(), filter_core::RedactionPolicy::new())
+            });
+            let out = s.push(&chunk);
+            if !self.send_output(out, &mut verdict, tx).await {
+                return (tonic::Code::Ok, bytes);
+            }
+        }
+        if let Some(s) = stream {
+            let out = s.finish();
+            self.send_output(out, &mut verdict, tx).await;
+        }
+        (tonic::Code::Ok, bytes)
+    }
+
+    /// Sends one output; false when the stream must stop (blocked, or the
+    /// client is gone).
+    async fn send_output(
+        &self,
+        out: filter_core::StreamOutput,
+        verdict: &mut proto::Verdict,
+        tx: &tokio::sync::mpsc::Sender<Result<ScanStreamResponse, Status>>,
+    ) -> bool {
+        for f in &out.findings {
+            self.state
+                .metrics
+                .findings(std::iter::once((f.kind().as_str(), f.category())));
+            *verdict = (*verdict).max(match f.action() {
+                Some(filter_core::Action::Block) => proto::Verdict::Block,
+                Some(filter_core::Action::Review) => proto::Verdict::Review,
+                _ => proto::Verdict::Allow,
+            });
+        }
+        let blocked = *verdict == proto::Verdict::Block;
+        if out.text.is_empty() && out.findings.is_empty() && !blocked {
+            return true;
+        }
+        let response = ScanStreamResponse {
+            // Once a block-category word is known, no more text leaves.
+            text: if blocked { String::new() } else { out.text },
+            findings: convert::stream_findings(&out.findings),
+            verdict: *verdict as i32,
+        };
+        tx.send(Ok(response)).await.is_ok() && !blocked
+    }
+}
+
 fn count_findings(metrics: &Metrics, found: &[Finding<'_>]) {
     if !found.is_empty() {
         metrics.findings(found.iter().map(|f| (f.kind().as_str(), f.category())));
@@ -236,12 +373,24 @@ impl ContentFilter for FilterService {
 
     async fn scan_stream(
         &self,
-        _request: Request<tonic::Streaming<ScanStreamRequest>>,
+        request: Request<tonic::Streaming<ScanStreamRequest>>,
     ) -> Result<Response<Self::ScanStreamStream>, Status> {
-        let started = Instant::now();
-        let result = Err(Status::unimplemented("ScanStream is not implemented yet"));
-        self.finish::<()>("ScanStream", started, 0, &result, 0);
-        result.map(|()| unreachable!())
+        let mut inbound = request.into_inner();
+        // Bounded: a client that stops reading stops the stream (and the
+        // reading of its chunks) instead of filling memory.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<ScanStreamResponse, Status>>(16);
+        let state = self.state.clone();
+        let service = self.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let _open = OpenStream::new(&state.metrics);
+            let (code, bytes) = service.run_stream(&mut inbound, &tx).await;
+            state.metrics.request("ScanStream", code, started.elapsed());
+            tracing::debug!(rpc = "ScanStream", code = ?code, bytes, "stream ended");
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
     }
 
     async fn reload_wordlists(

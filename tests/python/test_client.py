@@ -68,6 +68,22 @@ def main() -> None:
         assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e.code()
         assert "kinds[0]" in e.details(), e.details()
 
+    # ScanStream: one character at a time, as an LLM answer arrives.
+    answer = "好的。" * 30 + "请加微信，手机13800138000，谢谢。" + "结束。" * 30
+    def chunks():
+        yield pb.ScanStreamRequest(options=pb.ScanStreamOptions())
+        for ch in answer:
+            yield pb.ScanStreamRequest(chunk=ch)
+    replies = list(stub.ScanStream(chunks()))
+    streamed = "".join(r.text for r in replies)
+    unary = stub.Redact(pb.RedactRequest(text=answer))
+    assert streamed == unary.text, (streamed, unary.text)
+    spans = [(f.kind, f.codepoint_span.start, f.codepoint_span.end) for r in replies for f in r.findings]
+    assert spans == [(f.kind, f.codepoint_span.start, f.codepoint_span.end) for f in unary.findings]
+    phone = [f for r in replies for f in r.findings if f.kind == pb.KIND_PHONE][0]
+    assert answer[phone.codepoint_span.start:phone.codepoint_span.end] == "13800138000"
+    assert len(replies) > 5, "text flows before the end"
+
     print("python client: all checks passed")
 
 

@@ -11,7 +11,7 @@ mod wordlist;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -364,6 +364,23 @@ struct Pattern {
     ascii_end: bool,
 }
 
+/// Where the matcher is in a text that may still grow, in absolute byte
+/// offsets. A whole text is one run from the default cursor; a stream runs
+/// the same code over successive windows.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LexCursor {
+    /// The exact search resumes at the normalized form of this character...
+    next: usize,
+    /// ...this many bytes into it (`⑩` is two normalized bytes).
+    next_extra: usize,
+    /// Exact matches a fuzzy window not yet decided may overlap.
+    exact: Vec<(usize, usize)>,
+    /// Fuzzy windows starting before this are decided.
+    fuzzy_done: usize,
+    /// The end of the last fuzzy match taken.
+    last_fuzzy_end: usize,
+}
+
 /// A compiled set of sensitive-word lists.
 ///
 /// Matching runs one leftmost-longest automaton over the normalized text
@@ -468,6 +485,25 @@ impl Lexicon {
         self.longest_term_chars
     }
 
+    /// Bytes of text before a stream's undecided part that matching
+    /// looks at: the character before a match (for word boundaries) and
+    /// allowed terms that start before it.
+    pub(crate) fn context_bytes(&self) -> usize {
+        4 * (self.allow_max_bytes + 4 * (self.max_noise() + 1) + 4)
+    }
+
+    /// The most original bytes a stream holds back for words: the
+    /// look-ahead in normalized bytes, each worth up to four original bytes
+    /// and the noise allowed after it.
+    pub(crate) fn hold_back_bytes(&self) -> usize {
+        let ahead = if self.fuzzy.is_some() {
+            self.fuzzy_lookahead()
+        } else {
+            self.lookahead()
+        };
+        ahead * 4 * (self.max_noise() + 1) + self.context_bytes()
+    }
+
     /// The largest noise limit of any category.
     pub fn max_noise(&self) -> usize {
         self.categories
@@ -496,67 +532,187 @@ impl Lexicon {
         categories: Option<&BTreeSet<String>>,
         out: &mut Vec<Finding<'h>>,
     ) {
-        if self.patterns.is_empty() || text.is_empty() {
-            return;
-        }
-        let mut norm = NormText::default();
-        norm.fill(text);
-        let wanted = |cat: usize| categories.is_none_or(|s| s.contains(&*self.categories[cat].0));
         let first = out.len();
-        let mut spans: Vec<(usize, usize)> = Vec::new();
-        let mut pos = 0;
-        while let Some((s, e, pid)) = self.matcher.find_from(&norm.text, pos) {
-            if let Some(f) = self.accept(text, &norm, s, e, pid, 0, &wanted) {
-                out.push(f);
-                spans.push((s, e));
-                pos = e;
-            } else {
-                // A rejected match does not shadow the text after its start.
-                pos = s + norm.text[s..].chars().next().map_or(1, char::len_utf8);
-            }
-        }
-        if let Some(fuzzy) = &self.fuzzy {
-            self.find_fuzzy(fuzzy, text, &norm, &spans, &wanted, out);
-            out[first..].sort_by_key(|f| f.start());
-        }
+        self.advance(&mut LexCursor::default(), text, 0, 0, true, categories, out);
+        out[first..].sort_by_key(|f| f.start());
     }
 
-    fn find_fuzzy<'h>(
+    /// Normalized bytes past a match that deciding it may read: a longer
+    /// term at the same start, an allowed term around it, the next
+    /// character for the word boundary.
+    fn lookahead(&self) -> usize {
+        let longest = self
+            .patterns
+            .iter()
+            .map(|p| p.norm.len())
+            .max()
+            .unwrap_or(0);
+        longest + self.allow_max_bytes + 4
+    }
+
+    /// Normalized bytes past a fuzzy window's start that deciding it may
+    /// read: the window (term and edits on both sides), then as for exact
+    /// matches.
+    fn fuzzy_lookahead(&self) -> usize {
+        self.lookahead() + 4 * (self.longest_term_chars + 3 * self.max_edits())
+    }
+
+    /// Runs the matcher over `text`, which starts at absolute offset
+    /// `origin`, from where `cursor` is; pushes words (offsets relative to
+    /// `text`, unsorted between exact and fuzzy) and returns the frontier:
+    /// an absolute offset before which no word is still to come. Unless
+    /// `finished`, nothing that text still to come could change is decided.
+    ///
+    /// `run_before` is the run of noise and invisible characters just
+    /// before `text`. `text` must start at least [`Lexicon::context_bytes`]
+    /// before the cursor (or at the beginning of the stream).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn advance<'h>(
+        &self,
+        cursor: &mut LexCursor,
+        text: &'h str,
+        origin: usize,
+        run_before: usize,
+        finished: bool,
+        categories: Option<&BTreeSet<String>>,
+        out: &mut Vec<Finding<'h>>,
+    ) -> usize {
+        let end = origin + text.len();
+        if self.patterns.is_empty() {
+            cursor.next = end;
+            return end;
+        }
+        let mut norm = NormText::default();
+        norm.fill_text(text, Some(self.max_noise()), run_before);
+        let nlen = norm.text.len();
+        let wanted = |cat: usize| categories.is_none_or(|s| s.contains(&*self.categories[cat].0));
+        let abs_of = |n: usize| origin + norm.orig.get(n).map_or(text.len(), |&o| o as usize);
+        let to_norm = |abs: usize| norm.orig.partition_point(|&o| (o as usize) < abs - origin);
+        let ceil_char = |mut n: usize| {
+            while n < nlen && !norm.text.is_char_boundary(n) {
+                n += 1;
+            }
+            n
+        };
+        let horizon = if finished {
+            usize::MAX
+        } else {
+            nlen.saturating_sub(self.lookahead())
+        };
+
+        // Exact matches: the leftmost-longest loop, resumed where it stopped.
+        let mut pos = (to_norm(cursor.next) + cursor.next_extra).min(nlen);
+        loop {
+            match self.matcher.find_from(&norm.text, pos) {
+                Some((s, e, pid)) if s < horizon => {
+                    if let Some(f) = self.accept(text, &norm, s, e, pid, 0, &wanted) {
+                        out.push(f);
+                        cursor.exact.push((abs_of(s), abs_of(e - 1) + 1));
+                        pos = e;
+                    } else {
+                        // A rejected match does not shadow the text after its start.
+                        pos = s + norm.text[s..].chars().next().map_or(1, char::len_utf8);
+                    }
+                }
+                Some((s, _, _)) => {
+                    // Not decidable yet; nothing starts before it.
+                    pos = pos.max(ceil_char(s.min(horizon)));
+                    break;
+                }
+                None => {
+                    pos = if finished {
+                        nlen
+                    } else {
+                        pos.max(ceil_char(horizon))
+                    };
+                    break;
+                }
+            }
+        }
+        cursor.next = abs_of(pos);
+        cursor.next_extra = pos
+            - norm
+                .orig
+                .partition_point(|&o| (o as usize) < cursor.next - origin);
+        let mut frontier = cursor.next;
+
+        if let Some(fuzzy) = &self.fuzzy {
+            frontier = frontier.min(self.advance_fuzzy(
+                fuzzy, cursor, text, &norm, origin, finished, pos, &wanted, out,
+            ));
+        }
+        frontier
+    }
+
+    /// Fuzzy windows are decided left to right: a window is taken when it
+    /// overlaps no exact match and no window taken before it.
+    #[allow(clippy::too_many_arguments)]
+    fn advance_fuzzy<'h>(
         &self,
         fuzzy: &FuzzyIndex,
+        cursor: &mut LexCursor,
         text: &'h str,
         norm: &NormText,
-        exact: &[(usize, usize)],
+        origin: usize,
+        finished: bool,
+        exact_pos: usize,
         wanted: &dyn Fn(usize) -> bool,
         out: &mut Vec<Finding<'h>>,
-    ) {
-        let candidates = fuzzy.candidates(&norm.text, exact, |p| {
+    ) -> usize {
+        let nlen = norm.text.len();
+        let abs_of = |n: usize| origin + norm.orig.get(n).map_or(text.len(), |&o| o as usize);
+        let to_norm = |abs: usize| {
+            norm.orig
+                .partition_point(|&o| (o as usize) < abs.saturating_sub(origin))
+        };
+        let window_exact: Vec<(usize, usize)> = cursor
+            .exact
+            .iter()
+            .filter(|&&(_, e)| e > origin)
+            .map(|&(s, e)| (to_norm(s), to_norm(e)))
+            .collect();
+        let mut candidates = fuzzy.candidates(&norm.text, &window_exact, |p| {
             let p = &self.patterns[p];
             (&*p.norm, &*p.chars, p.edits)
         });
-        // Disjoint spans taken so far, keyed by start: an overlap check is
-        // a look at the neighbours, not a walk over every match.
-        let mut taken: BTreeMap<usize, usize> = exact.iter().copied().collect();
-        let overlaps = |taken: &BTreeMap<usize, usize>, s: usize, e: usize| {
-            taken
-                .range(..e)
-                .next_back()
-                .is_some_and(|(_, &end)| end > s)
+        candidates.sort_by_key(|c| (c.start, c.distance, std::cmp::Reverse(c.end), c.pattern));
+        let limit = if finished {
+            usize::MAX
+        } else {
+            nlen.saturating_sub(self.fuzzy_lookahead())
         };
-        // Closest first, then leftmost: a window overlapping a better match
-        // is dropped.
-        let mut candidates = candidates;
-        candidates.sort_by_key(|c| (c.distance, c.start, std::cmp::Reverse(c.end)));
+        let mut blocked = None;
         for c in candidates {
-            let (s, e) = (c.start, c.end);
-            if overlaps(&taken, s, e) {
+            let abs_start = abs_of(c.start);
+            if abs_start < cursor.fuzzy_done {
                 continue;
             }
-            if let Some(f) = self.accept(text, norm, s, e, c.pattern, c.distance, wanted) {
+            if !finished && (c.start >= limit || c.end > exact_pos) {
+                blocked = Some(abs_start);
+                break;
+            }
+            let abs_end = abs_of(c.end - 1) + 1;
+            // Exact spans are disjoint and in order.
+            let i = cursor.exact.partition_point(|&(_, e)| e <= abs_start);
+            let overlaps_exact = cursor.exact.get(i).is_some_and(|&(s, _)| s < abs_end);
+            if abs_start < cursor.last_fuzzy_end || overlaps_exact {
+                continue;
+            }
+            if let Some(f) = self.accept(text, norm, c.start, c.end, c.pattern, c.distance, wanted)
+            {
+                cursor.last_fuzzy_end = origin + f.end();
                 out.push(f);
-                taken.insert(s, e);
             }
         }
+        let done = match blocked {
+            Some(b) => b,
+            None if finished => origin + text.len(),
+            None => abs_of(limit.min(exact_pos)),
+        };
+        cursor.fuzzy_done = cursor.fuzzy_done.max(done);
+        let keep_from = cursor.fuzzy_done.min(cursor.last_fuzzy_end);
+        cursor.exact.retain(|&(_, e)| e > keep_from);
+        cursor.fuzzy_done
     }
 
     /// Checks a match of pattern `pid` at normalized bytes `s..e` against
@@ -665,16 +821,15 @@ fn has_noise(s: &str) -> bool {
     s.chars().any(|c| classify(c) == Norm::Noise)
 }
 
-/// The longest run of noise characters in `s` (invisible ones ignored).
+/// The longest run of noise and invisible characters in `s`.
 fn longest_noise_run(s: &str) -> usize {
     let (mut run, mut longest) = (0, 0);
     for c in s.chars() {
         match classify(c) {
-            Norm::Noise => {
+            Norm::Noise | Norm::Drop => {
                 run += 1;
                 longest = longest.max(run);
             }
-            Norm::Drop => {}
             _ => run = 0,
         }
     }

@@ -32,7 +32,7 @@ fn is_invisible(c: char) -> bool {
     matches!(c as u32,
         0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F
         | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
-        | 0xFEFF | 0xFFA0 | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF
+        | 0xFEFF | 0xFFA0 | 0xFDD0..=0xFDEF | 0xFFFE | 0xFFFF | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF
         // Combining marks: `s\u{301}ex` reads as `sex`.
         | 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
 }
@@ -195,9 +195,28 @@ pub(crate) struct NormText {
     pub(crate) orig: Vec<u32>,
 }
 
+/// Marks, in normalized text, a run of noise longer than any category
+/// skips: no term contains it, so no match crosses such a run, and a match
+/// never depends on text past it. A noncharacter, which normalization
+/// drops from the input, so only these marks carry it.
+pub(crate) const BARRIER: char = '\u{FFFF}';
+
 impl NormText {
-    /// Normalizes `text` into `self`, reusing its buffers.
+    /// Normalizes a term: noise removed.
     pub(crate) fn fill(&mut self, text: &str) {
+        self.fill_text(text, None, 0);
+    }
+
+    /// Normalizes text to scan. With `barrier = Some(m)`, every (m + 1)-th
+    /// noise or invisible character in a row adds a [`BARRIER`]; `run` is
+    /// the length of the run of such characters just before `text` (for a
+    /// window of a stream). Returns the run length at the end of `text`.
+    pub(crate) fn fill_text(
+        &mut self,
+        text: &str,
+        barrier: Option<usize>,
+        mut run: usize,
+    ) -> usize {
         self.text.clear();
         self.orig.clear();
         self.text.reserve(text.len());
@@ -206,42 +225,62 @@ impl NormText {
         for (i, c) in text.char_indices() {
             let at = i as u32;
             let u = c as u32;
-            if u < 0x80 {
+            let norm = if u < 0x80 {
                 // ASCII: letters fold, digits stay, the rest is noise.
                 let b = u as u8;
                 if b.is_ascii_alphanumeric() {
                     self.text.push(char::from(b.to_ascii_lowercase()));
                     self.orig.push(at);
+                    run = 0;
+                    continue;
                 }
+                Norm::Noise
+            } else if u < 0x10000 && table[u as usize] & (NOISE | DROP | SLOW) == 0 {
+                let n = char::from_u32(table[u as usize]).expect("the table holds chars");
+                self.text.push(n);
+                self.orig.extend(std::iter::repeat_n(at, n.len_utf8()));
+                run = 0;
                 continue;
-            }
-            if u < 0x10000 {
-                let v = table[u as usize];
-                if v & (NOISE | DROP | SLOW) == 0 {
-                    let n = char::from_u32(v).expect("the table holds chars");
-                    self.text.push(n);
-                    for _ in 0..n.len_utf8() {
-                        self.orig.push(at);
+            } else {
+                classify(c)
+            };
+            match norm {
+                Norm::Drop | Norm::Noise => {
+                    run += 1;
+                    if let Some(m) = barrier {
+                        if run.is_multiple_of(m + 1) {
+                            self.text.push(BARRIER);
+                            self.orig
+                                .extend(std::iter::repeat_n(at, BARRIER.len_utf8()));
+                        }
                     }
-                    continue;
                 }
-                if v & (NOISE | DROP) != 0 {
-                    continue;
-                }
-            }
-            match normalize_char(c) {
-                Norm::Drop | Norm::Noise => {}
                 Norm::One(n) => {
                     self.text.push(n);
                     self.orig.extend(std::iter::repeat_n(at, n.len_utf8()));
+                    run = 0;
                 }
                 Norm::Many(s) => {
                     self.text.push_str(&s);
                     self.orig.extend(std::iter::repeat_n(at, s.len()));
+                    run = 0;
                 }
             }
         }
+        run
     }
+}
+
+/// The run of noise and invisible characters at the end of `text`, given
+/// the run before it (see [`NormText::fill_text`]).
+pub(crate) fn noise_run_after(text: &str, mut run: usize) -> usize {
+    for c in text.chars() {
+        match classify(c) {
+            Norm::Drop | Norm::Noise => run += 1,
+            _ => run = 0,
+        }
+    }
+    run
 }
 
 /// The normalized form of a term (or any short text).

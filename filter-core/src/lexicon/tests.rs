@@ -177,7 +177,7 @@ fn memory_usage_counts_terms() {
 mod reference {
     use proptest::prelude::*;
 
-    use super::super::normalize::{classify, Norm};
+    use super::super::normalize::{classify, Norm, BARRIER};
     use super::*;
 
     /// The slow reference: normalize the text char by char, then at each
@@ -185,12 +185,22 @@ mod reference {
     fn slow(terms: &[String], allow: &[String], text: &str) -> Vec<(usize, usize)> {
         // (normalized char, original start, original end)
         let mut chars: Vec<(char, usize, usize)> = Vec::new();
+        let mut run = 0usize;
         for (i, c) in text.char_indices() {
             match classify(c) {
                 Norm::One(n) => chars.push((n, i, i + c.len_utf8())),
                 Norm::Many(s) => chars.extend(s.chars().map(|n| (n, i, i + c.len_utf8()))),
-                _ => {}
+                _ => {
+                    // More than 3 noise or invisible characters in a row: no
+                    // term matches across.
+                    run += 1;
+                    if run.is_multiple_of(4) {
+                        chars.push((BARRIER, i, i + c.len_utf8()));
+                    }
+                    continue;
+                }
             }
+            run = 0;
         }
         let norm_terms: Vec<Vec<char>> = terms
             .iter()
@@ -235,11 +245,10 @@ mod reference {
             let mut noise_ok = true;
             for c in text[start..end].chars() {
                 match classify(c) {
-                    Norm::Noise => {
+                    Norm::Noise | Norm::Drop => {
                         run += 1;
                         noise_ok &= run <= 3;
                     }
-                    Norm::Drop => {}
                     _ => run = 0,
                 }
             }

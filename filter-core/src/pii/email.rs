@@ -71,6 +71,17 @@ pub(crate) fn email_at(bytes: &[u8], floor: usize, at: usize) -> Option<Range<us
     Some(start..end)
 }
 
+/// Whether the address around the `@` at `at` can be judged from `bytes`
+/// alone: its domain ends before the end of the text (or is already too
+/// long to be one).
+pub(crate) fn decidable(bytes: &[u8], at: usize) -> bool {
+    let run = bytes[at + 1..]
+        .iter()
+        .take_while(|&&b| is_domain(b))
+        .count();
+    at + 1 + run < bytes.len() || run > MAX_DOMAIN
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

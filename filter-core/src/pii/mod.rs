@@ -13,7 +13,7 @@ mod email;
 mod id_card;
 mod number;
 mod phone;
-mod secret;
+pub(crate) mod secret;
 
 use crate::finding::{Finding, Kind, MatchType};
 
@@ -83,31 +83,6 @@ impl PiiDetectors {
     pub(crate) fn new() -> PiiDetectors {
         PiiDetectors {
             secrets: SecretFinder::new(),
-        }
-    }
-
-    /// Appends every personal-data finding in `text` to `out`, unsorted
-    /// across detectors (numbers and emails may overlap).
-    pub(crate) fn scan<'h>(
-        &self,
-        text: &'h str,
-        kinds: PiiKinds,
-        today: Ymd,
-        out: &mut Vec<Finding<'h>>,
-    ) {
-        if kinds.numbers() || kinds.email {
-            scan_numbers_and_emails(text, kinds, today, out);
-        }
-        if kinds.secret {
-            self.secrets.find(text, |range, provider| {
-                out.push(Finding::pii(
-                    text,
-                    range,
-                    Kind::Secret,
-                    MatchType::Exact,
-                    provider,
-                ));
-            });
         }
     }
 }
@@ -195,42 +170,198 @@ impl Stops {
     }
 }
 
-fn scan_numbers_and_emails<'h>(
+/// Bytes after the end of a digit chain that classifying it may read (an
+/// `X` check character, a separator and a further group).
+const CHAIN_LOOKAHEAD: usize = 24;
+
+/// How far back a finding may start from the position a pass is at: an
+/// email's local part (64 bytes and the byte before it).
+pub(crate) const PII_LOOKBACK: usize = 65;
+
+/// The most a stream holds back for personal data: an undecided digit
+/// chain (six groups of up to 19 full-width digits and separators, 347
+/// bytes) with its look-ahead, or an email domain (253) or a key (256),
+/// plus the look-back of an email's local part.
+pub(crate) const PII_HOLD_BACK: usize = 347 + CHAIN_LOOKAHEAD + PII_LOOKBACK + 25;
+
+/// Where the personal-data passes are in a text that may still grow, in
+/// absolute byte offsets. A whole text is one run from the default cursor;
+/// a stream runs the same code over successive windows.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PiiCursor {
+    /// The next byte the number and email pass looks at.
+    next: usize,
+    /// Inside a digit run too long to be any number: skip its digits.
+    skipping_run: bool,
+    last_email_end: usize,
+    last_number_end: Option<usize>,
+    /// The next byte the secret pass looks at.
+    secret_next: usize,
+}
+
+impl PiiDetectors {
+    /// Runs the passes over `text`, which starts at absolute offset
+    /// `origin`, from where `cursor` is; pushes findings (offsets relative
+    /// to `text`) to `out` and returns the frontier: an absolute offset
+    /// before which no finding is still to come. Unless `finished`, a pass
+    /// stops before anything that text still to come could change.
+    ///
+    /// `text` must hold at least [`PII_LOOKBACK`] bytes before the cursor
+    /// (or start at the beginning of the stream).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn advance<'h>(
+        &self,
+        cursor: &mut PiiCursor,
+        text: &'h str,
+        origin: usize,
+        finished: bool,
+        kinds: PiiKinds,
+        today: Ymd,
+        out: &mut Vec<Finding<'h>>,
+    ) -> usize {
+        let end = origin + text.len();
+        let mut frontier = end;
+        if kinds.numbers() || kinds.email {
+            frontier = numbers_and_emails(cursor, text, origin, finished, kinds, today, out);
+        } else {
+            cursor.next = end;
+        }
+        if kinds.secret {
+            let mut at = cursor.secret_next - origin;
+            loop {
+                match self.secrets.next(text, at, finished) {
+                    secret::Next::Found(range, provider) => {
+                        at = range.end;
+                        out.push(Finding::pii(
+                            text,
+                            range,
+                            Kind::Secret,
+                            MatchType::Exact,
+                            provider,
+                        ));
+                    }
+                    secret::Next::Rejected(next) => at = next,
+                    secret::Next::NeedMore(start) => {
+                        at = start;
+                        frontier = frontier.min(origin + start);
+                        break;
+                    }
+                    secret::Next::Done => {
+                        // A prefix may straddle the end of the text.
+                        if finished {
+                            at = text.len();
+                        } else {
+                            at = at.max(floor_char(text, text.len().saturating_sub(3)));
+                            frontier = frontier.min(origin + at);
+                        }
+                        break;
+                    }
+                }
+            }
+            cursor.secret_next = origin + at;
+        } else {
+            cursor.secret_next = end;
+        }
+        frontier
+    }
+
+    /// Appends every personal-data finding in `text` to `out`, unsorted
+    /// across detectors (numbers and emails may overlap).
+    pub(crate) fn scan<'h>(
+        &self,
+        text: &'h str,
+        kinds: PiiKinds,
+        today: Ymd,
+        out: &mut Vec<Finding<'h>>,
+    ) {
+        self.advance(&mut PiiCursor::default(), text, 0, true, kinds, today, out);
+    }
+}
+
+/// The largest char boundary of `text` at or before `i`.
+pub(crate) fn floor_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn numbers_and_emails<'h>(
+    cursor: &mut PiiCursor,
     text: &'h str,
+    origin: usize,
+    finished: bool,
     kinds: PiiKinds,
     today: Ymd,
     out: &mut Vec<Finding<'h>>,
-) {
+) -> usize {
     let bytes = text.as_bytes();
     let stops = Stops {
         digits: if kinds.numbers() { !0 } else { 0 },
         at: if kinds.email { !0 } else { 0 },
     };
     let numbers = NumberFinder { kinds, today };
-    let mut i = 0;
-    let mut last_email_end = 0;
-    let mut last_number_end = usize::MAX;
-    while let Some(j) = stops.next(bytes, i) {
-        i = match bytes[j] {
-            b'@' => match email::email_at(bytes, last_email_end, j) {
+    let mut i = cursor.next - origin;
+    if cursor.skipping_run {
+        while let Some((_, w)) = number::digit_at(bytes, i) {
+            i += w;
+        }
+        cursor.skipping_run = i == bytes.len() && !finished;
+    }
+    let mut blocked = None;
+    while !cursor.skipping_run {
+        let Some(j) = stops.next(bytes, i) else {
+            i = bytes.len();
+            break;
+        };
+        if bytes[j] == b'@' {
+            if !finished && !email::decidable(bytes, j) {
+                blocked = Some(j);
+                break;
+            }
+            let floor = cursor.last_email_end.saturating_sub(origin);
+            i = match email::email_at(bytes, floor, j) {
                 Some(r) => {
-                    let end = r.end;
-                    last_email_end = end;
+                    let e = r.end;
+                    cursor.last_email_end = origin + e;
                     out.push(Finding::pii(text, r, Kind::Email, MatchType::Exact, ""));
-                    end
+                    e
                 }
                 None => j + 1,
-            },
-            _ => {
-                let after_number = j == last_number_end.wrapping_add(1);
-                let (next, found) = numbers.at(text, j, after_number, out);
-                if found {
-                    last_number_end = next;
+            };
+            continue;
+        }
+        if !finished {
+            match number::chain_extent(bytes, j) {
+                number::Extent::Ends(e) if e + CHAIN_LOOKAHEAD <= bytes.len() => {}
+                number::Extent::LongRunToEnd => {
+                    // Too long to be a number, still growing: skip it.
+                    i = bytes.len();
+                    cursor.skipping_run = true;
+                    break;
                 }
-                next
+                _ => {
+                    blocked = Some(j);
+                    break;
+                }
             }
-        };
+        }
+        let after_number = cursor.last_number_end.is_some_and(|e| origin + j == e + 1);
+        let (next, found) = numbers.at(text, j, after_number, out);
+        if found {
+            cursor.last_number_end = Some(origin + next);
+        }
+        i = next;
     }
+    let at = origin + blocked.unwrap_or(i);
+    cursor.next = at;
+    if finished {
+        return at;
+    }
+    // An email found later may start up to its local part back; a phone
+    // found later, at its country prefix.
+    at.saturating_sub(8)
+        .min(cursor.last_email_end.max(at.saturating_sub(PII_LOOKBACK)))
 }
 
 #[cfg(test)]

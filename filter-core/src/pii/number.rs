@@ -161,6 +161,36 @@ impl Chain {
     }
 }
 
+/// How far a digit chain reaches in a text that may still grow.
+pub(crate) enum Extent {
+    /// The chain ends at this byte, before the end of the text.
+    Ends(usize),
+    /// Its first run is already too long to be any number and reaches the
+    /// end of the text.
+    LongRunToEnd,
+    /// It reaches the end of the text: more digits may follow.
+    Open,
+}
+
+/// The extent of the chain that starts with the digit at `start`.
+pub(crate) fn chain_extent(bytes: &[u8], start: usize) -> Extent {
+    let c = Chain::read(bytes, start);
+    let g0 = c.groups[0];
+    if g0.end == bytes.len() {
+        return if g0.len > MAX_RUN {
+            Extent::LongRunToEnd
+        } else {
+            Extent::Open
+        };
+    }
+    let last = c.groups[c.count - 1];
+    if last.end == bytes.len() {
+        Extent::Open
+    } else {
+        Extent::Ends(last.end)
+    }
+}
+
 /// A number found: its span and what it is.
 struct Hit {
     start: usize,

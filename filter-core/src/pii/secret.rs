@@ -28,21 +28,62 @@ impl SecretFinder {
     }
 
     /// Calls `found(range, provider)` for every secret in `text`, in order.
+    #[cfg(test)]
     pub(crate) fn find(&self, text: &str, mut found: impl FnMut(Range<usize>, &'static str)) {
-        let bytes = text.as_bytes();
         let mut at = 0;
-        while let Some(m) = self.prefixes.find(&text[at..]) {
-            let start = at + m.start();
-            at = start + 1;
-            if start > 0 && is_key_char(bytes[start - 1]) {
-                continue;
-            }
-            if let Some((end, provider)) = check(bytes, start, m.pattern().as_usize()) {
-                found(start..end, provider);
-                at = end;
+        loop {
+            match self.next(text, at, true) {
+                Next::Found(range, provider) => {
+                    at = range.end;
+                    found(range, provider);
+                }
+                Next::Rejected(next) => at = next,
+                Next::NeedMore(_) | Next::Done => return,
             }
         }
     }
+
+    /// The next step of the pass from byte `at`. Unless `finished`, a key
+    /// whose characters run to the end of `text` is not judged yet.
+    pub(crate) fn next(&self, text: &str, at: usize, finished: bool) -> Next {
+        let bytes = text.as_bytes();
+        let Some(m) = self.prefixes.find(&text[at..]) else {
+            return Next::Done;
+        };
+        let start = at + m.start();
+        if start > 0 && is_key_char(bytes[start - 1]) {
+            return Next::Rejected(start + 1);
+        }
+        if !finished {
+            let run = bytes[start..]
+                .iter()
+                .take_while(|&&b| is_key_char(b))
+                .count();
+            if start + run == bytes.len() && run <= MAX_KEY_LEN {
+                return Next::NeedMore(start);
+            }
+        }
+        match check(bytes, start, m.pattern().as_usize()) {
+            Some((end, provider)) => Next::Found(start..end, provider),
+            None => Next::Rejected(start + 1),
+        }
+    }
+}
+
+/// The longest key accepted, in bytes: real keys are well under it, and a
+/// bound keeps what a stream holds back bounded.
+pub(crate) const MAX_KEY_LEN: usize = 256;
+
+/// One step of the secret pass.
+pub(crate) enum Next {
+    /// A secret, and its provider.
+    Found(Range<usize>, &'static str),
+    /// A prefix that is not a key; go on from the offset.
+    Rejected(usize),
+    /// A prefix whose key may go on in text still to come.
+    NeedMore(usize),
+    /// No prefix is left.
+    Done,
 }
 
 /// The end and provider of a secret whose prefix `pattern` starts at `start`.
@@ -64,7 +105,7 @@ fn check(bytes: &[u8], start: usize, pattern: usize) -> Option<(usize, &'static 
             // rules out prose such as `sk-learn`.
             let body_len = end - body;
             let has_digit = bytes[body..end].iter().any(u8::is_ascii_digit);
-            (body_len >= 20 && has_digit).then_some((end, provider))
+            (body_len >= 20 && end - start <= MAX_KEY_LEN && has_digit).then_some((end, provider))
         }
         1 | 2 => {
             // AWS access key ids: AKIA/ASIA and 16 of [A-Z2-7] (base32);

@@ -1,0 +1,318 @@
+//! [`StreamScanner`]: scanning a token stream without leaking, without
+//! buffering the whole answer, in linear time.
+//!
+//! Every pass (numbers and emails, secrets, words) keeps a cursor and
+//! resumes where it stopped; a pass decides nothing that text still to come
+//! could change, and reports a frontier before which nothing more will be
+//! found. Text before the lowest frontier, and before any finding not yet
+//! final, is released redacted; the rest is held back. Only the held-back
+//! tail and a little context before it are kept and scanned again.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::finding::{Action, Detached, Kind, MatchType};
+use crate::lexicon::normalize::noise_run_after;
+use crate::lexicon::{LexCursor, Lexicon};
+use crate::pii::{
+    date, floor_char, PiiCursor, PiiDetectors, PiiKinds, Ymd, PII_HOLD_BACK, PII_LOOKBACK,
+};
+use crate::redact::RedactionPolicy;
+use crate::scanner::rank;
+
+/// A finding of a stream, at offsets from the start of the stream.
+#[derive(Clone, Debug)]
+pub struct StreamFinding {
+    inner: Detached,
+    chars: Range<usize>,
+    utf16: Range<usize>,
+}
+
+impl StreamFinding {
+    /// What was found.
+    pub fn kind(&self) -> Kind {
+        self.inner.kind
+    }
+
+    /// UTF-8 byte offsets from the start of the stream.
+    pub fn range(&self) -> Range<usize> {
+        self.inner.start..self.inner.end
+    }
+
+    /// Code-point offsets from the start of the stream.
+    pub fn char_range(&self) -> Range<usize> {
+        self.chars.clone()
+    }
+
+    /// UTF-16 code-unit offsets from the start of the stream.
+    pub fn utf16_range(&self) -> Range<usize> {
+        self.utf16.clone()
+    }
+
+    /// As [`Finding::category`](crate::Finding::category).
+    pub fn category(&self) -> &str {
+        self.inner.category()
+    }
+
+    /// As [`Finding::term`](crate::Finding::term).
+    pub fn term(&self) -> Option<&str> {
+        self.inner.term()
+    }
+
+    /// As [`Finding::action`](crate::Finding::action).
+    pub fn action(&self) -> Option<Action> {
+        self.inner.action()
+    }
+
+    /// As [`Finding::match_type`](crate::Finding::match_type).
+    pub fn match_type(&self) -> MatchType {
+        self.inner.match_type()
+    }
+
+    /// As [`Finding::edit_distance`](crate::Finding::edit_distance).
+    pub fn edit_distance(&self) -> u32 {
+        self.inner.edit_distance()
+    }
+}
+
+/// What one [`StreamScanner::push`] or [`StreamScanner::finish`] releases.
+#[derive(Clone, Debug, Default)]
+pub struct StreamOutput {
+    /// Text now safe to pass on, already redacted; it continues the text
+    /// released before.
+    pub text: String,
+    /// Findings completed since the last output, at stream offsets.
+    pub findings: Vec<StreamFinding>,
+}
+
+/// Scans a stream of chunks as [`Scanner::scan`](crate::Scanner::scan) and
+/// [`RedactionPolicy::apply`] would scan and redact the whole text.
+///
+/// Guarantees, for every way of cutting a text into chunks:
+///
+/// * the released texts, concatenated, equal `redact()` of the whole text,
+///   and the findings equal `scan()` of the whole text;
+/// * no released text holds a piece of a finding that completes later;
+/// * the text held back never exceeds [`StreamScanner::hold_back_bound`];
+/// * each byte is scanned a bounded number of times: the work is linear in
+///   the length of the stream.
+///
+/// ```
+/// use filter_core::{RedactionPolicy, Scanner};
+///
+/// let scanner = Scanner::new();
+/// let mut stream = scanner.stream(&Default::default(), RedactionPolicy::new());
+/// let mut out = String::new();
+/// for chunk in ["我的手机是138", "0013", "8000，谢谢"] {
+///     out += &stream.push(chunk).text;
+/// }
+/// out += &stream.finish().text;
+/// assert_eq!(out, "我的手机是[PHONE]，谢谢");
+/// ```
+#[derive(Debug)]
+pub struct StreamScanner {
+    pii: PiiDetectors,
+    kinds: PiiKinds,
+    today: Ymd,
+    lexicon: Option<Arc<Lexicon>>,
+    categories: Option<BTreeSet<String>>,
+    policy: RedactionPolicy,
+    /// The stream from `origin` on: context, then the held-back text.
+    buf: String,
+    origin: usize,
+    /// The run of noise characters just before `origin`.
+    run_before: usize,
+    released: usize,
+    /// Code points and UTF-16 units released.
+    released_units: (usize, usize),
+    pii_cursor: PiiCursor,
+    lex_cursor: LexCursor,
+    /// Findings decided by their pass, not yet ordered against the others.
+    pending: Vec<Detached>,
+    /// The last finding kept by the overlap rule, while a later one may
+    /// still replace it.
+    last: Option<Detached>,
+    context: usize,
+    bound: usize,
+    most_held: usize,
+}
+
+impl StreamScanner {
+    pub(crate) fn new(
+        pii: PiiDetectors,
+        kinds: PiiKinds,
+        lexicon: Option<Arc<Lexicon>>,
+        categories: Option<BTreeSet<String>>,
+        policy: RedactionPolicy,
+    ) -> StreamScanner {
+        let lex_context = lexicon.as_ref().map_or(0, |l| l.context_bytes());
+        let lex_bound = lexicon.as_ref().map_or(0, |l| l.hold_back_bytes());
+        StreamScanner {
+            pii,
+            kinds,
+            today: date::today(),
+            lexicon,
+            categories,
+            policy,
+            buf: String::new(),
+            origin: 0,
+            run_before: 0,
+            released: 0,
+            released_units: (0, 0),
+            pii_cursor: PiiCursor::default(),
+            lex_cursor: LexCursor::default(),
+            pending: Vec::new(),
+            last: None,
+            context: lex_context.max(PII_LOOKBACK + 16),
+            bound: if kinds.any() { PII_HOLD_BACK } else { 0 } + lex_bound,
+            most_held: 0,
+        }
+    }
+
+    /// The most bytes this stream ever holds back: the longest personal-data
+    /// form with the look-ahead deciding it needs (461 bytes), plus, with a
+    /// lexicon, the longest term's normalized bytes, an allowed term's and
+    /// the fuzzy window's look-ahead, each normalized byte counted at four
+    /// original bytes plus its allowed noise.
+    pub fn hold_back_bound(&self) -> usize {
+        self.bound
+    }
+
+    /// The most bytes held back so far.
+    pub fn most_held_back(&self) -> usize {
+        self.most_held
+    }
+
+    /// Bytes of the stream released so far.
+    pub fn released_bytes(&self) -> usize {
+        self.released
+    }
+
+    /// Adds a chunk; returns what is now safe to release.
+    pub fn push(&mut self, chunk: &str) -> StreamOutput {
+        self.buf.push_str(chunk);
+        self.step(false)
+    }
+
+    /// Ends the stream; returns everything still held, decided.
+    pub fn finish(mut self) -> StreamOutput {
+        self.step(true)
+    }
+
+    fn step(&mut self, finished: bool) -> StreamOutput {
+        let end = self.origin + self.buf.len();
+        let mut found = Vec::new();
+        let mut frontier = end;
+        if self.kinds.any() {
+            frontier = self.pii.advance(
+                &mut self.pii_cursor,
+                &self.buf,
+                self.origin,
+                finished,
+                self.kinds,
+                self.today,
+                &mut found,
+            );
+        }
+        if let Some(lexicon) = &self.lexicon {
+            frontier = frontier.min(lexicon.advance(
+                &mut self.lex_cursor,
+                &self.buf,
+                self.origin,
+                self.run_before,
+                finished,
+                self.categories.as_ref(),
+                &mut found,
+            ));
+        }
+        self.pending
+            .extend(found.iter().map(|f| f.detach(self.origin)));
+        let frontier = if finished {
+            end
+        } else {
+            self.origin + floor_char(&self.buf, frontier.max(self.released) - self.origin)
+        };
+
+        // The overlap rule of `scan()`, fed in the same order: by start,
+        // longer first, more specific first.
+        self.pending
+            .sort_by_key(|f| (f.start, std::cmp::Reverse(f.end), rank(f.kind)));
+        let ready = self.pending.partition_point(|f| f.start < frontier);
+        let mut finals = Vec::new();
+        for f in self.pending.drain(..ready) {
+            match &self.last {
+                Some(last) if last.end > f.start => {
+                    let contains = last.start <= f.start && f.end <= last.end;
+                    if !contains && rank(f.kind) < rank(last.kind) {
+                        self.last = Some(f);
+                    }
+                }
+                _ => {
+                    finals.extend(self.last.take());
+                    self.last = Some(f);
+                }
+            }
+        }
+        let mut release = frontier;
+        match &self.last {
+            Some(last) if last.end <= frontier => finals.extend(self.last.take()),
+            Some(last) => release = release.min(last.start),
+            None => {}
+        }
+
+        // Release [released, release), redacting the final findings.
+        let mut out = StreamOutput::default();
+        let mut at = self.released;
+        for f in finals {
+            out.text
+                .push_str(&self.buf[at - self.origin..f.start - self.origin]);
+            self.count_units(at, f.start);
+            let (c0, u0) = self.released_units;
+            self.count_units(f.start, f.end);
+            let (c1, u1) = self.released_units;
+            self.policy
+                .replace_into(&f.attach(&self.buf, self.origin), &mut out.text);
+            at = f.end;
+            out.findings.push(StreamFinding {
+                inner: f,
+                chars: c0..c1,
+                utf16: u0..u1,
+            });
+        }
+        if release > at {
+            out.text
+                .push_str(&self.buf[at - self.origin..release - self.origin]);
+            self.count_units(at, release);
+            at = release;
+        }
+        self.released = at;
+        self.most_held = self.most_held.max(end - self.released);
+
+        // Keep the held-back text and the context the passes look back at.
+        let keep = floor_char(
+            &self.buf,
+            self.released.saturating_sub(self.context).max(self.origin) - self.origin,
+        );
+        if keep > 0 {
+            self.run_before = noise_run_after(&self.buf[..keep], self.run_before);
+            self.buf.drain(..keep);
+            self.origin += keep;
+        }
+        out
+    }
+
+    /// Adds the code points and UTF-16 units of `from..to` to the
+    /// released counts.
+    fn count_units(&mut self, from: usize, to: usize) {
+        let piece = &self.buf[from - self.origin..to - self.origin];
+        let mut m = crate::OffsetMapper::new(piece);
+        let (c, u) = m.map(piece.len());
+        self.released_units.0 += c;
+        self.released_units.1 += u;
+    }
+}
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;

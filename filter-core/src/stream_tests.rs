@@ -1,0 +1,205 @@
+//! The stream guarantees as properties: any cutting of any text into
+//! chunks gives the whole-text answer, never leaks, holds back a bounded
+//! amount.
+
+use proptest::prelude::*;
+
+use crate::{
+    CategoryOptions, Kind, Lexicon, LexiconBuilder, Operator, RedactionPolicy, ScanOptions, Scanner,
+};
+
+fn lexicon() -> Lexicon {
+    LexiconBuilder::new()
+        .term("fraud", "代开发票")
+        .term("fraud", "办理假学历证书")
+        .term("gambling", "网络赌博")
+        .term("gambling", "赌博")
+        .term("adult", "sex")
+        .term("adult", "sexy")
+        .term("spam", "免费领取超级大礼包")
+        .category("strict", CategoryOptions::new().max_noise(1).fuzzy(false))
+        .term("strict", "刷单")
+        .allow("大麻哈鱼")
+        .term("drugs", "大麻")
+        .build()
+        .unwrap()
+}
+
+fn scanner() -> Scanner {
+    Scanner::builder().words(lexicon()).build().unwrap()
+}
+
+fn piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("13800138000".to_string()),
+        Just("+86 138 0013 8000".to_string()),
+        Just("110101199003071233".to_string()),
+        Just("11010519491231002X".to_string()),
+        Just("110105 19491231 002X".to_string()),
+        Just("6222021234567890128".to_string()),
+        Just("4111 1111 1111 1111".to_string()),
+        Just("１３８００１３８０００".to_string()),
+        Just("kf.x@shop.cn".to_string()),
+        Just("AKIAIOSFODNN7EXAMPLE".to_string()),
+        Just("sk-proj-4Fq9xZ2LmN8pQ7rT1vW3yB6cD0eG5hJ".to_string()),
+        Just("代*开*发*票".to_string()),
+        Just("代 开\u{200b}发票".to_string()),
+        Just("網絡賭博".to_string()),
+        Just("办理假学力证书".to_string()),
+        Just("免费领取超级大礼包".to_string()),
+        Just("大麻哈鱼".to_string()),
+        Just("SEXY sex essex".to_string()),
+        Just("刷*单".to_string()),
+        Just("刷**单".to_string()),
+        Just("    ".to_string()),
+        Just("，".to_string()),
+        Just("号".to_string()),
+        "[0-9]{1,22}",
+        "[0-9 \\-+@.a-zX*]{0,6}",
+        "[赌博代开发票大麻刷单网络]{1,4}",
+        "\\PC{0,4}",
+    ]
+}
+
+fn text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(piece(), 0..10).prop_map(|v| v.concat())
+}
+
+/// `text` cut at the given fractions of its characters.
+fn cut(text: &str, cuts: &[f64]) -> Vec<String> {
+    let n = text.chars().count();
+    let mut at: Vec<usize> = cuts.iter().map(|f| (f * n as f64) as usize).collect();
+    at.sort_unstable();
+    at.dedup();
+    let bytes: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .collect();
+    let mut chunks = Vec::new();
+    let mut prev = 0;
+    for c in at {
+        let b = bytes[c.min(n)];
+        chunks.push(text[prev..b].to_string());
+        prev = b;
+    }
+    chunks.push(text[prev..].to_string());
+    chunks
+}
+
+fn policy(op: usize) -> RedactionPolicy {
+    let op = match op {
+        0 => Operator::label(),
+        1 => Operator::mask(3, 4),
+        _ => Operator::remove(),
+    };
+    let mut p = RedactionPolicy::new();
+    for k in Kind::ALL {
+        p.set(k, op.clone());
+    }
+    p
+}
+
+fn check(
+    scanner: &Scanner,
+    text: &str,
+    chunks: &[String],
+    policy: RedactionPolicy,
+) -> Result<(), TestCaseError> {
+    let options = ScanOptions::new();
+    let want_text = policy.apply(text, &scanner.scan(text)).into_owned();
+    type Spans = (
+        Kind,
+        std::ops::Range<usize>,
+        std::ops::Range<usize>,
+        std::ops::Range<usize>,
+    );
+    let want: Vec<Spans> = scanner
+        .scan(text)
+        .iter()
+        .map(|f| (f.kind(), f.range(), f.char_range(), f.utf16_range()))
+        .collect();
+    let mut stream = scanner.stream(&options, policy);
+    let bound = stream.hold_back_bound();
+    let mut released = String::new();
+    let mut got = Vec::new();
+    let mut pushed = 0;
+    for chunk in chunks {
+        let out = stream.push(chunk);
+        pushed += chunk.len();
+        released += &out.text;
+        got.extend(
+            out.findings
+                .iter()
+                .map(|f| (f.kind(), f.range(), f.char_range(), f.utf16_range())),
+        );
+        // No leak: what is out is the start of the whole redacted text.
+        prop_assert!(
+            want_text.starts_with(&released),
+            "leak: {:?} is not a prefix of {:?}",
+            released,
+            want_text
+        );
+        // Bounded hold-back.
+        prop_assert!(
+            pushed - stream.released_bytes() <= bound,
+            "held {} > bound {bound}",
+            pushed - stream.released_bytes()
+        );
+    }
+    let out = stream.finish();
+    released += &out.text;
+    got.extend(
+        out.findings
+            .iter()
+            .map(|f| (f.kind(), f.range(), f.char_range(), f.utf16_range())),
+    );
+    prop_assert_eq!(&released, &want_text, "chunks {:?}", chunks);
+    prop_assert_eq!(&got, &want, "chunks {:?}", chunks);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn chunked_equals_whole(
+        text in text(),
+        cuts in proptest::collection::vec(0.0..1.0f64, 0..12),
+        op in 0..3usize,
+    ) {
+        let scanner = scanner();
+        check(&scanner, &text, &cut(&text, &cuts), policy(op))?;
+    }
+
+    #[test]
+    fn one_char_at_a_time_equals_whole(text in text()) {
+        let scanner = scanner();
+        let chunks: Vec<String> = text.chars().map(String::from).collect();
+        check(&scanner, &text, &chunks, policy(0))?;
+    }
+}
+
+#[test]
+fn split_id_and_word_never_appear_unredacted() {
+    let scanner = scanner();
+    let mut stream = scanner.stream(&ScanOptions::new(), RedactionPolicy::new());
+    let mut released = String::new();
+    for chunk in ["身份证1101011990", "0307", "1233，请代*", "开*发", "*票。"] {
+        released += &stream.push(chunk).text;
+        assert!(!released.contains("1101011990"), "{released}");
+        assert!(!released.contains("代*"), "{released}");
+    }
+    released += &stream.finish().text;
+    assert_eq!(released, "身份证[ID_CARD]，请*******。");
+}
+
+#[test]
+fn text_is_released_as_soon_as_it_is_safe() {
+    let scanner = Scanner::new();
+    let mut stream = scanner.stream(&ScanOptions::new(), RedactionPolicy::new());
+    let out = stream.push(&"你好，这是一个没有数字的句子。".repeat(20));
+    assert!(
+        out.text.len() > 300,
+        "prose without digits flows: {} bytes released",
+        out.text.len()
+    );
+}
