@@ -65,6 +65,36 @@ assert!(scanner.scan_with("110101199003071233", &options).is_empty());
 # Ok::<(), filter_core::Error>(())
 ```
 
+# Sensitive words
+
+A [`Lexicon`] matches word lists over normalized text (case, full width,
+styled letters, traditional script, invisible characters, noise between
+characters) with exact original spans, ASCII word boundaries, an allow list
+and fuzzy matching; [`SharedLexicon`] swaps a new one in while scans run.
+
+```
+use filter_core::{Kind, Lexicon, Scanner};
+
+let words = Lexicon::builder().term("fraud", "代开发票").allow("反诈骗").build()?;
+let scanner = Scanner::builder().words(words).build()?;
+let found = scanner.scan("可以代*开*發*票吗？电话13800138000");
+assert_eq!(found[0].kind(), Kind::SensitiveWord);
+assert_eq!(found[0].as_str(), "代*开*發*票");
+assert_eq!(found[1].kind(), Kind::Phone);
+# Ok::<(), filter_core::Error>(())
+```
+
+The word-list directory format (one `.txt` per category, `allow.txt`,
+`lists.toml`) is read by [`LexiconBuilder::add_dir`] and documented in the
+repository's `wordlists/README.md`.
+
+# Streaming
+
+[`Scanner::stream`] gives a [`StreamScanner`] for token streams: it
+releases text as soon as it is safe, redacted, with the same result as
+scanning the whole text, never leaks a finding split across chunks, holds
+back a bounded amount and costs linear time.
+
 # Performance
 
 Text is read once, eight bytes at a time, stopping only at digits, `@` and

@@ -33,6 +33,7 @@ fn piece() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("13800138000".to_string()),
         Just("+86 138 0013 8000".to_string()),
+        Just("(+86) 13800138000".to_string()),
         Just("110101199003071233".to_string()),
         Just("11010519491231002X".to_string()),
         Just("110105 19491231 002X".to_string()),
@@ -166,15 +167,18 @@ proptest! {
         cuts in proptest::collection::vec(0.0..1.0f64, 0..12),
         op in 0..3usize,
     ) {
-        let scanner = scanner();
-        check(&scanner, &text, &cut(&text, &cuts), policy(op))?;
+        let chunks = cut(&text, &cuts);
+        // With words, and personal data alone: a lexicon holds back more,
+        // which must not be what keeps the other passes from leaking.
+        check(&scanner(), &text, &chunks, policy(op))?;
+        check(&Scanner::new(), &text, &chunks, policy(op))?;
     }
 
     #[test]
     fn one_char_at_a_time_equals_whole(text in text()) {
-        let scanner = scanner();
         let chunks: Vec<String> = text.chars().map(String::from).collect();
-        check(&scanner, &text, &chunks, policy(0))?;
+        check(&scanner(), &text, &chunks, policy(0))?;
+        check(&Scanner::new(), &text, &chunks, policy(0))?;
     }
 }
 
@@ -202,4 +206,17 @@ fn text_is_released_as_soon_as_it_is_safe() {
         "prose without digits flows: {} bytes released",
         out.text.len()
     );
+}
+
+#[test]
+fn a_country_prefix_is_held_with_its_number() {
+    let scanner = Scanner::new();
+    for text in [
+        "电话+86 138 0013 8000。",
+        "电话(+86) 13800138000。",
+        "电话0086-138-0013-8000。",
+    ] {
+        let chunks: Vec<String> = text.chars().map(String::from).collect();
+        check(&scanner, text, &chunks, policy(0)).unwrap();
+    }
 }

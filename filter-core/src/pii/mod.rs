@@ -358,10 +358,25 @@ fn numbers_and_emails<'h>(
     if finished {
         return at;
     }
-    // An email found later may start up to its local part back; a phone
-    // found later, at its country prefix.
-    at.saturating_sub(8)
-        .min(cursor.last_email_end.max(at.saturating_sub(PII_LOOKBACK)))
+    // An email found later starts in the run of local-part characters
+    // before `at` (and after the last email); a phone, at most at the run
+    // of country-prefix characters before it. Chinese text before `at` is
+    // final.
+    let tail = |ok: fn(&u8) -> bool, cap: usize| {
+        bytes[..at - origin]
+            .iter()
+            .rev()
+            .take(cap)
+            .take_while(|b| ok(b))
+            .count()
+    };
+    let local = tail(
+        |b| b.is_ascii_alphanumeric() || b"._%+-".contains(b),
+        PII_LOOKBACK,
+    );
+    let prefix = tail(|b| b.is_ascii_digit() || b"+() -".contains(b), 8);
+    let email = cursor.last_email_end.max(at - local);
+    email.min(at - prefix)
 }
 
 #[cfg(test)]
