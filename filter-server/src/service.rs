@@ -135,6 +135,39 @@ impl FilterService {
         .map_err(|_| Status::internal("scan task failed"))
     }
 
+    /// Scan and Redact: check the selection and what `prepared` checked,
+    /// scan the text with a permit, make the response from the findings,
+    /// count and time it.
+    async fn unary<P: Send + 'static, T: HasFindings + Send + 'static>(
+        &self,
+        rpc: &'static str,
+        text: String,
+        kinds: &[i32],
+        categories: &[String],
+        prepared: Result<P, Status>,
+        respond: impl FnOnce(P, &str, &[Finding<'_>]) -> T + Send + 'static,
+    ) -> Result<Response<T>, Status> {
+        let started = Instant::now();
+        let bytes = text.len();
+        let metrics = self.state.metrics.clone();
+        let result = async {
+            let options = self.options(kinds, categories)?;
+            let prepared = prepared?;
+            let (_, response) = self
+                .with_text(text, move |scanner, text| {
+                    let found = scanner.scan_with(text, &options);
+                    count_findings(&metrics, &found);
+                    respond(prepared, text, &found)
+                })
+                .await?;
+            Ok(response)
+        }
+        .await;
+        let found = result.as_ref().map_or(0, HasFindings::findings);
+        self.finish(rpc, started, bytes, &result, found);
+        result.map(Response::new)
+    }
+
     fn options(&self, kinds: &[i32], categories: &[String]) -> Result<ScanOptions, Status> {
         let kinds = convert::kinds(kinds)?;
         if let Some(lexicon) = self.state.scanner.lexicon() {
@@ -161,6 +194,23 @@ impl FilterService {
             micros = started.elapsed().as_micros() as u64,
             "request"
         );
+    }
+}
+
+/// A response that carries findings, for the request log.
+trait HasFindings {
+    fn findings(&self) -> usize;
+}
+
+impl HasFindings for ScanResponse {
+    fn findings(&self) -> usize {
+        self.findings.len()
+    }
+}
+
+impl HasFindings for RedactResponse {
+    fn findings(&self) -> usize {
+        self.findings.len()
     }
 }
 
@@ -311,62 +361,40 @@ type ScanStreamStream = Pin<Box<dyn Stream<Item = Result<ScanStreamResponse, Sta
 #[tonic::async_trait]
 impl ContentFilter for FilterService {
     async fn scan(&self, request: Request<ScanRequest>) -> Result<Response<ScanResponse>, Status> {
-        let started = Instant::now();
         let r = request.into_inner();
-        let bytes = r.text.len();
-        let metrics = self.state.metrics.clone();
-        let result = async {
-            let options = self.options(&r.kinds, &r.categories)?;
-            let (_, response) = self
-                .with_text(r.text, move |scanner, text| {
-                    let found = scanner.scan_with(text, &options);
-                    count_findings(&metrics, &found);
-                    ScanResponse {
-                        findings: convert::findings(text, &found),
-                        verdict: convert::verdict(&found) as i32,
-                    }
-                })
-                .await?;
-            Ok(response)
-        }
-        .await;
-        let found = result
-            .as_ref()
-            .map_or(0, |r: &ScanResponse| r.findings.len());
-        self.finish("Scan", started, bytes, &result, found);
-        result.map(Response::new)
+        self.unary(
+            "Scan",
+            r.text,
+            &r.kinds,
+            &r.categories,
+            Ok(()),
+            |(), text, found| ScanResponse {
+                findings: convert::findings(text, found),
+                verdict: convert::verdict(found) as i32,
+            },
+        )
+        .await
     }
 
     async fn redact(
         &self,
         request: Request<RedactRequest>,
     ) -> Result<Response<RedactResponse>, Status> {
-        let started = Instant::now();
         let r = request.into_inner();
-        let bytes = r.text.len();
-        let metrics = self.state.metrics.clone();
-        let result = async {
-            let options = self.options(&r.kinds, &r.categories)?;
-            let policy = convert::policy(&r.operators, self.state.hash_key.as_deref())?;
-            let (_, response) = self
-                .with_text(r.text, move |scanner, text| {
-                    let found = scanner.scan_with(text, &options);
-                    count_findings(&metrics, &found);
-                    RedactResponse {
-                        text: policy.apply(text, &found).into_owned(),
-                        findings: convert::findings(text, &found),
-                        verdict: convert::verdict(&found) as i32,
-                    }
-                })
-                .await?;
-            Ok(response)
-        }
-        .await;
-        let found = result
-            .as_ref()
-            .map_or(0, |r: &RedactResponse| r.findings.len());
-        self.finish("Redact", started, bytes, &result, found);
-        result.map(Response::new)
+        let policy = convert::policy(&r.operators, self.state.hash_key.as_deref());
+        self.unary(
+            "Redact",
+            r.text,
+            &r.kinds,
+            &r.categories,
+            policy,
+            |policy, text, found| RedactResponse {
+                text: policy.apply(text, found).into_owned(),
+                findings: convert::findings(text, found),
+                verdict: convert::verdict(found) as i32,
+            },
+        )
+        .await
     }
 
     type ScanStreamStream = ScanStreamStream;
