@@ -77,8 +77,10 @@ impl Operator {
     /// first `keep_start` and last `keep_end` of them (`138****8000` is
     /// `mask(3, 4)`). Separators such as spaces, dashes, `@` and `.` stay.
     /// When the kept characters would be all of them, everything is masked.
-    /// For emails only the local part is masked and `keep_end` is ignored
-    /// (`z****@example.com`); for phones a country prefix is kept as is.
+    /// For emails `keep_start` applies to the local part, which is always
+    /// hidden to its last character, and any `keep_end` keeps the domain
+    /// (`z****@example.com` is `mask(1, 1)`; `mask(0, 0)` hides the domain
+    /// too); for phones a country prefix is kept as is.
     pub fn mask(keep_start: usize, keep_end: usize) -> Operator {
         Operator::mask_with('*', keep_start, keep_end)
     }
@@ -153,14 +155,19 @@ impl Operator {
                         let skip = digits.saturating_sub(11);
                         mask(text, *ch, skip, *keep_start, *keep_end, out);
                     }
-                    // The domain says little about the person and helps a
-                    // reader; the local part is hidden up to and including
-                    // its last character, so the result is never an address.
+                    // The local part is hidden up to and including its last
+                    // character, so the result is never an address. Any
+                    // `keep_end` keeps the domain, which says little about
+                    // the person and helps a reader; `mask(0, 0)` hides all.
                     Kind::Email => match text.rsplit_once('@') {
                         Some((local, domain)) => {
                             mask(local, *ch, 0, *keep_start, 0, out);
                             out.push('@');
-                            out.push_str(domain);
+                            if *keep_end > 0 {
+                                out.push_str(domain);
+                            } else {
+                                mask(domain, *ch, 0, 0, 0, out);
+                            }
                         }
                         None => mask(text, *ch, 0, *keep_start, *keep_end, out),
                     },

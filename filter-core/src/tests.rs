@@ -340,6 +340,12 @@ fn redaction_operators() {
     assert_eq!(s.redact("+86 138 0013 8000", &p), "+86 138 **** 8000");
     let p = RedactionPolicy::new().with(Kind::Email, Operator::mask(1, 4));
     assert_eq!(s.redact("zhang@example.com。", &p), "z****@example.com。");
+    let p = RedactionPolicy::new().with(Kind::Email, Operator::mask(0, 0));
+    assert_eq!(
+        s.redact("zhang@example.com", &p),
+        "*****@*******.***",
+        "mask(0, 0) hides the domain too"
+    );
     let p = RedactionPolicy::new().with(Kind::Phone, Operator::mask(20, 20));
     assert_eq!(
         s.redact("13800138000", &p),

@@ -228,6 +228,23 @@ impl LexiconBuilder {
         Ok(self)
     }
 
+    /// Reads one list from memory, as if it were the file `name` of a
+    /// word-list directory (`spam.txt` is the category `spam`, `allow.txt`
+    /// the allow list). Fails on invalid UTF-8, naming `name` and the line.
+    ///
+    /// ```
+    /// use filter_core::LexiconBuilder;
+    ///
+    /// let lexicon = LexiconBuilder::new().add_list("spam.txt", "# ads\n刷单\n".as_bytes())?.build()?;
+    /// assert_eq!(lexicon.find("刷单")[0].category(), "spam");
+    /// assert!(LexiconBuilder::new().add_list("x.txt", b"\xff\n").is_err());
+    /// # Ok::<(), filter_core::Error>(())
+    /// ```
+    pub fn add_list(&mut self, name: &str, contents: &[u8]) -> Result<&mut LexiconBuilder, Error> {
+        wordlist::add_list(self, Path::new(name), contents)?;
+        Ok(self)
+    }
+
     /// Builds the lexicon. Fails, naming the file and line where known, on
     /// a term with control characters, a term that normalizes to nothing,
     /// or a term longer than [`MAX_TERM_CHARS`]. Duplicates are warnings

@@ -195,9 +195,34 @@ pub(super) fn read_dir(b: &mut LexiconBuilder, dir: &Path) -> Result<(), Error> 
 }
 
 /// Calls `add(term, source)` for each term line of a list file.
-fn read_file(file: &Path, mut add: impl FnMut(&str, Source)) -> Result<(), Error> {
+fn read_file(file: &Path, add: impl FnMut(&str, Source)) -> Result<(), Error> {
     let bytes = std::fs::read(file).map_err(|e| Error::io(file, &e))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    parse_list(file, &bytes, add)
+}
+
+/// Reads the contents of one list file named `file` (for messages) into
+/// the builder: a category, or the allow list when the stem is `allow`.
+pub(super) fn add_list(b: &mut LexiconBuilder, file: &Path, contents: &[u8]) -> Result<(), Error> {
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| Error::word_list(file, 0, "the file name is not UTF-8"))?
+        .to_string();
+    if stem == ALLOW {
+        parse_list(file, contents, |term, source| {
+            b.push_allow(term, Some(source))
+        })
+    } else {
+        b.category_index(&stem);
+        parse_list(file, contents, |term, source| {
+            b.push_term(&stem, term, Some(source))
+        })
+    }
+}
+
+/// Calls `add(term, source)` for each term line of a list's contents.
+fn parse_list(file: &Path, bytes: &[u8], mut add: impl FnMut(&str, Source)) -> Result<(), Error> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let n = i + 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
