@@ -168,6 +168,11 @@ impl ServerProcess {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http://ADDR` for a plaintext channel.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
