@@ -220,3 +220,39 @@ fn a_country_prefix_is_held_with_its_number() {
         check(&scanner, text, &chunks, policy(0)).unwrap();
     }
 }
+
+/// Found by the `stream` fuzz target: with `K1234` in the buffer the best
+/// window was `1234`; the next byte made it `K12345`, starting earlier than
+/// the window the stream had already called settled.
+#[test]
+fn regression_fuzzy_after_noise_run() {
+    let lexicon = LexiconBuilder::new()
+        .engine(crate::Engine::AhoCorasick)
+        .term("num", "12345")
+        .build()
+        .unwrap();
+    let scanner = Scanner::builder().words(lexicon).build().unwrap();
+    let text = "\u{8}\u{1}\0\u{8}0\0\0\u{1}\0\0\u{1}\0\u{1e}\0\u{3}\0\0\0\0\0\0\0@\0%K12345@u0";
+    assert_eq!(
+        scanner.scan(text)[0].as_str(),
+        "K12345",
+        "a fuzzy match, one insertion"
+    );
+    let chunks = cut_sizes(text, &[2, 1]);
+    check(&scanner, text, &chunks, policy(2)).unwrap();
+}
+
+fn cut_sizes(text: &str, sizes: &[usize]) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut at, mut i) = (0, 0);
+    while at < text.len() {
+        let mut end = (at + sizes[i % sizes.len()]).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        out.push(text[at..end].to_string());
+        at = end;
+        i += 1;
+    }
+    out
+}

@@ -721,8 +721,11 @@ impl Lexicon {
                 out.push(f);
             }
         }
+        // Windows that text still to come completes may change their best
+        // match and start earlier than any window seen so far: only what
+        // starts before `limit` is settled.
         let done = match blocked {
-            Some(b) => b,
+            Some(b) => b.min(abs_of(limit)),
             None if finished => origin + text.len(),
             None => abs_of(limit.min(exact_pos)),
         };
