@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::guard::GuardLayer;
 use crate::metrics::{self, Metrics};
 use crate::proto::content_filter_server::ContentFilterServer;
-use crate::service::{FilterService, State};
+use crate::service::{FilterService, Reloader, State};
 use crate::{proto, tls};
 
 /// How the server run ended badly.
@@ -68,6 +68,7 @@ pub async fn run_until(
         .lexicon(shared)
         .build()
         .map_err(|e| ServeError::Startup(e.to_string()))?;
+    let scanner_lexicon = scanner.lexicon().expect("built with a lexicon").clone();
     let state = Arc::new(State {
         scanner,
         wordlists: config.wordlists.clone(),
@@ -75,6 +76,7 @@ pub async fn run_until(
         max_request_bytes: config.max_request_bytes,
         permits: Semaphore::new(config.max_concurrent),
         reload_lock: Mutex::new(()),
+        reloader: Reloader::start(scanner_lexicon),
         metrics: metrics.clone(),
     });
 

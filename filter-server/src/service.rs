@@ -37,6 +37,8 @@ pub struct State {
     pub permits: Semaphore,
     /// One reload at a time.
     pub reload_lock: Mutex<()>,
+    /// The thread that builds new lexicons.
+    pub reloader: Reloader,
     /// Counters.
     pub metrics: Arc<Metrics>,
 }
@@ -47,19 +49,7 @@ impl State {
     pub async fn reload(self: &Arc<State>) -> ReloadWordlistsResponse {
         let _one_at_a_time = self.reload_lock.lock().await;
         let started = Instant::now();
-        let state = self.clone();
-        let result: Result<(), String> = tokio::task::spawn_blocking(move || {
-            let handle = state
-                .scanner
-                .lexicon()
-                .expect("the server always has a lexicon");
-            handle
-                .reload_dir(&state.wordlists, Engine::default())
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        })
-        .await
-        .unwrap_or_else(|e| Err(format!("the reload task failed: {e}")));
+        let result = self.reloader.reload(&self.wordlists).await;
         let current = self.scanner.lexicon().expect("a lexicon").load();
         let response = ReloadWordlistsResponse {
             ok: result.is_ok(),
@@ -86,6 +76,47 @@ impl State {
             }
         }
         response
+    }
+}
+
+/// Builds lexicons on one long-lived thread, off the request path, one at
+/// a time: builds never compete with scans for the blocking pool, and the
+/// allocator sees one thread reuse one build's memory for the next.
+pub struct Reloader {
+    jobs: std::sync::mpsc::Sender<(PathBuf, tokio::sync::oneshot::Sender<Result<(), String>>)>,
+}
+
+impl Reloader {
+    /// Starts the thread; it builds into `lexicon` and stops with the server.
+    pub fn start(lexicon: filter_core::SharedLexicon) -> Reloader {
+        let (jobs, queue) = std::sync::mpsc::channel::<(
+            PathBuf,
+            tokio::sync::oneshot::Sender<Result<(), String>>,
+        )>();
+        std::thread::Builder::new()
+            .name("lexicon-reload".into())
+            .spawn(move || {
+                for (dir, reply) in queue {
+                    let result = lexicon
+                        .reload_dir(&dir, Engine::default())
+                        .map(|_| ())
+                        .map_err(|e| e.to_string());
+                    let _ = reply.send(result);
+                }
+            })
+            .expect("the reload thread starts");
+        Reloader { jobs }
+    }
+
+    /// Builds the lists of `dir` and puts them in service, or says why not.
+    async fn reload(&self, dir: &std::path::Path) -> Result<(), String> {
+        let (reply, result) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send((dir.to_path_buf(), reply))
+            .map_err(|_| "the reload thread is gone".to_string())?;
+        result
+            .await
+            .unwrap_or_else(|_| Err("the reload thread is gone".into()))
     }
 }
 
