@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use contentfilter_benches::data;
+use contentfilter_benches::{data, InProcessServer};
 use filter_server::config::ServeArgs;
 use filter_server::proto::content_filter_client::ContentFilterClient;
 use filter_server::proto::ScanRequest;
@@ -50,27 +50,8 @@ fn main() {
         log: Some("warn".into()),
         ..ServeArgs::default()
     };
-    let config = args.resolve().expect("bench configuration");
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = server_rt.spawn(filter_server::server::run_until(
-        config,
-        async move {
-            let _ = stop_rx.await;
-            "bench over"
-        },
-        move |addr, _| {
-            let _ = addr_tx.send(addr);
-        },
-    ));
-    let addr = addr_rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("server up");
+    let server = InProcessServer::start(args);
+    let addr = server.addr;
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -205,6 +186,5 @@ fn main() {
         );
         }
     });
-    let _ = stop_tx.send(());
-    let _ = server_rt.block_on(server);
+    server.stop();
 }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use contentfilter_benches::data;
+use contentfilter_benches::{data, InProcessServer};
 use filter_server::config::ServeArgs;
 use filter_server::proto::content_filter_client::ContentFilterClient;
 use filter_server::proto::scan_stream_request::Message;
@@ -112,27 +112,8 @@ fn main() {
         log: Some("warn".into()),
         ..ServeArgs::default()
     };
-    let config = args.resolve().expect("soak configuration");
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = server_rt.spawn(filter_server::server::run_until(
-        config,
-        async move {
-            let _ = stop_rx.await;
-            "soak over"
-        },
-        move |addr, metrics| {
-            let _ = addr_tx.send((addr, metrics.unwrap()));
-        },
-    ));
-    let (addr, metrics_addr) = addr_rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("server up");
+    let server = InProcessServer::start(args);
+    let (addr, metrics_addr) = (server.addr, server.metrics.expect("metrics are on"));
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -301,8 +282,7 @@ fn main() {
         }
         ok
     });
-    let _ = stop_tx.send(());
-    let _ = server_rt.block_on(server);
+    server.stop();
     let _ = std::fs::remove_dir_all(&dir);
     if !ok {
         std::process::exit(1);

@@ -59,3 +59,55 @@ fn luhn(digits: &[u8]) -> bool {
     }
     sum % 10 == 0
 }
+
+/// The real service running in this process on its own two-thread
+/// runtime, for the load and soak benchmarks.
+pub struct InProcessServer {
+    /// The gRPC address.
+    pub addr: std::net::SocketAddr,
+    /// The metrics address, when configured.
+    pub metrics: Option<std::net::SocketAddr>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), filter_server::server::ServeError>>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl InProcessServer {
+    /// Starts the service with `args` and waits for it to listen.
+    pub fn start(args: filter_server::config::ServeArgs) -> InProcessServer {
+        let config = args.resolve().expect("bench configuration");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = runtime.spawn(filter_server::server::run_until(
+            config,
+            async move {
+                let _ = stopped.await;
+                "bench over"
+            },
+            move |addr, metrics| {
+                let _ = ready_tx.send((addr, metrics));
+            },
+        ));
+        let (addr, metrics) = ready_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the server starts");
+        InProcessServer {
+            addr,
+            metrics,
+            stop,
+            task,
+            runtime,
+        }
+    }
+
+    /// Stops the service and waits for it to drain.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.runtime.block_on(self.task);
+    }
+}
