@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
 
+use super::normalize::BARRIER;
 use crate::error::Error;
 
 /// One piece of a fuzzy term.
@@ -152,17 +153,28 @@ struct Window {
 
 impl Window {
     /// The `back` characters before byte `at` and up to `ahead` more from
-    /// there.
+    /// there, cut short at a [`BARRIER`] on either side.
+    ///
+    /// A barrier stands for a run of noise longer than any term may skip,
+    /// so no match may cross it; nor may an edit turn it into a term's
+    /// character, or a fuzzy match would start or end inside such a run
+    /// depending on where the run's length put its barriers.
     fn fill(&mut self, text: &str, at: usize, back: usize, ahead: usize) {
-        let start = text[..at]
+        let (start, behind) = text[..at]
             .char_indices()
             .rev()
             .take(back)
+            .take_while(|&(_, c)| c != BARRIER)
+            .enumerate()
             .last()
-            .map_or(at, |(i, _)| i);
+            .map_or((at, 0), |(n, (i, _))| (i, n + 1));
         self.chars.clear();
         self.bytes.clear();
-        for (i, c) in text[start..].char_indices().take(back + ahead) {
+        let window = text[start..]
+            .char_indices()
+            .take(behind + ahead)
+            .take_while(|&(_, c)| c != BARRIER);
+        for (i, c) in window {
             self.chars.push(c);
             self.bytes.push(start + i);
         }

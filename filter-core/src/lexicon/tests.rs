@@ -134,6 +134,25 @@ fn fuzzy_hits_and_non_hits() {
     assert!(off.find("办理假学力证书").is_empty());
 }
 
+/// Regression (fuzz, redact target): a run of noise longer than the limit
+/// leaves a barrier in the normalized text, and a fuzzy match used to read
+/// the barrier as a substituted character. Whether `+iagr?A` matched
+/// `viagra`, and where its span began, then hung on how many NULs came
+/// before it, a run far longer than any term.
+#[test]
+fn fuzzy_matches_never_reach_into_long_noise_runs() {
+    let t = [("drugs", "viagra")];
+    for run in 0..12 {
+        let text = format!("{}+iagr?A", "\0".repeat(run));
+        check(&t, &[], &text, &["iagr?A"]);
+        let text = format!("x {}v?iagr{}", "\0".repeat(run), "\0".repeat(run));
+        check(&t, &[], &text, &["v?iagr"]);
+    }
+    // Noise within the limit still joins a term's characters.
+    check(&t, &[], "v***iagr", &["v***iagr"]);
+    check(&t, &[], "v****iagra", &["iagra"]);
+}
+
 #[test]
 fn match_types_and_fields() {
     let lx = LexiconBuilder::new()
