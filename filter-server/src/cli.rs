@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use filter_core::{Finding, Kind, Lexicon, OffsetMapper, ScanOptions, Scanner};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::config::{LogFormat, ServeArgs};
 use crate::operators::policy_from_settings;
@@ -239,26 +239,23 @@ fn print_findings(
         let (cp_end, u16_end) = offsets.map(f.end());
         match format {
             Format::Json => {
-                let mut obj = json!({
-                    "file": input.name,
-                    "kind": f.kind().as_str(),
-                    "start": f.start(),
-                    "end": f.end(),
-                    "cp_start": cp_start,
-                    "cp_end": cp_end,
-                    "utf16_start": u16_start,
-                    "utf16_end": u16_end,
-                    "match_type": f.match_type().as_str(),
-                    "text": f.as_str(),
-                });
-                if !f.category().is_empty() {
-                    obj["category"] = json!(f.category());
-                }
-                if let Some(term) = f.term() {
-                    obj["term"] = json!(term);
-                    obj["edit_distance"] = json!(f.edit_distance());
-                }
-                writeln!(out, "{obj}")?;
+                let line = JsonFinding {
+                    file: &input.name,
+                    kind: f.kind().as_str(),
+                    start: f.start(),
+                    end: f.end(),
+                    cp_start,
+                    cp_end,
+                    utf16_start: u16_start,
+                    utf16_end: u16_end,
+                    match_type: f.match_type().as_str(),
+                    text: f.as_str(),
+                    category: Some(f.category()).filter(|c| !c.is_empty()),
+                    term: f.term(),
+                    edit_distance: f.term().map(|_| f.edit_distance()),
+                };
+                serde_json::to_writer(&mut *out, &line)?;
+                out.write_all(b"\n")?;
             }
             Format::Text => {
                 let (line, col) = lines.position(&input.text, f.start());
@@ -271,6 +268,28 @@ fn print_findings(
         }
     }
     Ok(())
+}
+
+/// One line of `scan --format json`, written straight from the finding
+/// (no intermediate map: a large file can have millions of findings).
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    file: &'a str,
+    kind: &'static str,
+    start: usize,
+    end: usize,
+    cp_start: usize,
+    cp_end: usize,
+    utf16_start: usize,
+    utf16_end: usize,
+    match_type: &'static str,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    term: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edit_distance: Option<u32>,
 }
 
 /// 1-based line and column (in characters) of increasing byte offsets.

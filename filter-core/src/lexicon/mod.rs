@@ -259,6 +259,7 @@ impl LexiconBuilder {
 
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut patterns: Vec<Pattern> = Vec::new();
+        let mut spellings: Vec<Spelling> = Vec::new();
         let mut norms: Vec<String> = Vec::new();
         for raw in &self.terms {
             let norm = check_term(raw)?;
@@ -275,16 +276,21 @@ impl LexiconBuilder {
             seen.insert(norm.clone(), patterns.len());
             let (name, options) = &categories[raw.category];
             let chars: Box<[char]> = norm.chars().collect();
+            let term: Box<str> = raw.text.trim().into();
             patterns.push(Pattern {
-                info: Arc::new(TermInfo {
-                    category: name.clone(),
-                    term: raw.text.trim().into(),
-                    action: options.action,
-                }),
-                category: raw.category,
-                edits: options.edits(chars.len()),
+                category: u32::try_from(raw.category)
+                    .map_err(|_| Error::invalid_option("categories", "more than 2^32"))?,
                 ascii_start: chars[0].is_ascii_alphanumeric(),
                 ascii_end: chars[chars.len() - 1].is_ascii_alphanumeric(),
+                term_is_normal: *term == *norm,
+                info: Arc::new(TermInfo {
+                    category: name.clone(),
+                    term,
+                    action: options.action,
+                }),
+            });
+            spellings.push(Spelling {
+                edits: options.edits(chars.len()),
                 chars,
                 norm: norm.as_str().into(),
             });
@@ -320,16 +326,17 @@ impl LexiconBuilder {
                     .map_err(|e| Error::invalid_option("allow list", e.to_string()))?,
             )
         };
-        let fuzzy_terms: Vec<(usize, Vec<char>, usize)> = patterns
+        let fuzzy_terms: Vec<(usize, Vec<char>, usize)> = spellings
             .iter()
             .enumerate()
             .filter(|(_, p)| p.edits > 0)
             .map(|(i, p)| (i, p.chars.to_vec(), p.edits))
             .collect();
         let fuzzy = FuzzyIndex::build(&fuzzy_terms)?;
-        let longest_term_chars = patterns.iter().map(|p| p.chars.len()).max().unwrap_or(0);
+        let longest_term_chars = spellings.iter().map(|p| p.chars.len()).max().unwrap_or(0);
         Ok(Lexicon {
             patterns,
+            spellings,
             categories,
             matcher,
             allow,
@@ -370,15 +377,26 @@ fn check_term(raw: &RawTerm) -> Result<String, Error> {
     Ok(norm)
 }
 
+/// What deciding an exact match reads, 16 bytes a term: a scan touches
+/// one random entry per match, and a 100k-term list's entries should stay
+/// in cache (the spellings fuzzy matching needs live apart).
 #[derive(Clone, Debug)]
 struct Pattern {
     info: Arc<TermInfo>,
-    category: usize,
+    category: u32,
+    ascii_start: bool,
+    ascii_end: bool,
+    /// The list's term is its own normal form, so a match whose text is
+    /// unchanged by normalization is exact without reading the term.
+    term_is_normal: bool,
+}
+
+/// A term's normalized form, for fuzzy matching and the look-ahead bounds.
+#[derive(Clone, Debug)]
+struct Spelling {
     norm: Box<str>,
     chars: Box<[char]>,
     edits: usize,
-    ascii_start: bool,
-    ascii_end: bool,
 }
 
 /// Where the matcher is in a text that may still grow, in absolute byte
@@ -410,6 +428,8 @@ pub(crate) struct LexCursor {
 #[derive(Clone, Debug)]
 pub struct Lexicon {
     patterns: Vec<Pattern>,
+    /// Parallel to `patterns`.
+    spellings: Vec<Spelling>,
     categories: Vec<(Arc<str>, CategoryOptions)>,
     matcher: Matcher,
     allow: Option<AhoCorasick>,
@@ -466,7 +486,7 @@ impl Lexicon {
     pub fn category_counts(&self) -> Vec<(&str, usize)> {
         let mut counts = vec![0; self.categories.len()];
         for p in &self.patterns {
-            counts[p.category] += 1;
+            counts[p.category as usize] += 1;
         }
         self.categories().zip(counts).collect()
     }
@@ -482,13 +502,15 @@ impl Lexicon {
         let terms: usize = self
             .patterns
             .iter()
-            .map(|p| {
+            .zip(&self.spellings)
+            .map(|(p, sp)| {
                 std::mem::size_of::<Pattern>()
+                    + std::mem::size_of::<Spelling>()
                     + std::mem::size_of::<TermInfo>()
                     + 2 * std::mem::size_of::<usize>() // the Arc's counts
                     + p.info.term.len()
-                    + p.norm.len()
-                    + p.chars.len() * std::mem::size_of::<char>()
+                    + sp.norm.len()
+                    + sp.chars.len() * std::mem::size_of::<char>()
             })
             .sum();
         terms
@@ -532,7 +554,7 @@ impl Lexicon {
 
     /// The most edits any term is allowed.
     pub fn max_edits(&self) -> usize {
-        self.patterns.iter().map(|p| p.edits).max().unwrap_or(0)
+        self.spellings.iter().map(|p| p.edits).max().unwrap_or(0)
     }
 
     /// Every sensitive word in `text`, sorted by start, non-overlapping.
@@ -559,7 +581,7 @@ impl Lexicon {
     /// character for the word boundary.
     fn lookahead(&self) -> usize {
         let longest = self
-            .patterns
+            .spellings
             .iter()
             .map(|p| p.norm.len())
             .max()
@@ -689,7 +711,7 @@ impl Lexicon {
             .map(|&(s, e)| (to_norm(s), to_norm(e)))
             .collect();
         let mut candidates = fuzzy.candidates(&norm.text, &window_exact, |p| {
-            let p = &self.patterns[p];
+            let p = &self.spellings[p];
             (&*p.norm, &*p.chars, p.edits)
         });
         candidates.sort_by_key(|c| (c.start, c.distance, std::cmp::Reverse(c.end), c.pattern));
@@ -750,7 +772,7 @@ impl Lexicon {
         wanted: &dyn Fn(usize) -> bool,
     ) -> Option<Finding<'h>> {
         let p = &self.patterns[pid];
-        if !wanted(p.category) {
+        if !wanted(p.category as usize) {
             return None;
         }
         let start = norm.orig[s] as usize;
@@ -762,15 +784,24 @@ impl Lexicon {
         if p.ascii_end && !boundary_after(text, norm, e, end) {
             return None;
         }
-        if longest_noise_run(&text[start..end]) > self.categories[p.category].1.max_noise {
+        if longest_noise_run(&text[start..end]) > self.categories[p.category as usize].1.max_noise {
             return None;
         }
         if self.inside_allowed(&norm.text, s, e) {
             return None;
         }
+        let original = &text[start..end];
         let match_type = if distance > 0 {
             MatchType::Fuzzy
-        } else if text[start..end] == *p.info.term {
+        } else if p.term_is_normal {
+            // The automaton matched the term's normal form: the text is
+            // the term exactly when normalization left it unchanged.
+            if original == &norm.text[s..e] {
+                MatchType::Exact
+            } else {
+                MatchType::Normalized
+            }
+        } else if original == &*p.info.term {
             MatchType::Exact
         } else {
             MatchType::Normalized

@@ -168,6 +168,40 @@ fn match_types_and_fields() {
     assert_eq!(lx.find("代開發票")[0].match_type(), MatchType::Normalized);
 }
 
+/// Exact means the text is the list's term byte for byte, whether or not
+/// the term is in normal form (the check skips reading the term when it
+/// is).
+#[test]
+fn exact_means_the_list_term_verbatim() {
+    let lx = LexiconBuilder::new()
+        .term("a", "viagra")
+        .term("b", "ViAgRa Pro")
+        .term("c", "網絡賭博")
+        .build()
+        .unwrap();
+    let types = |text: &str| -> Vec<(String, MatchType)> {
+        lx.find(text)
+            .iter()
+            .map(|f| (f.as_str().to_string(), f.match_type()))
+            .collect()
+    };
+    let cases: &[(&str, MatchType)] = &[
+        ("viagra", MatchType::Exact),
+        ("VIAGRA", MatchType::Normalized),
+        ("v*iagra", MatchType::Normalized),
+        ("ｖｉａｇｒａ", MatchType::Normalized),
+        ("ViAgRa Pro", MatchType::Exact),
+        ("viagrapro", MatchType::Normalized),
+        ("ViAgRa  Pro", MatchType::Normalized),
+        ("網絡賭博", MatchType::Exact),
+        ("网络赌博", MatchType::Normalized),
+        ("網络赌博", MatchType::Normalized),
+    ];
+    for &(text, want) in cases {
+        assert_eq!(types(text), vec![(text.to_string(), want)], "{text:?}");
+    }
+}
+
 #[test]
 fn bad_terms_are_errors() {
     assert!(LexiconBuilder::new().term("x", "***").build().is_err());
