@@ -183,8 +183,11 @@ pub fn redact(data: &[u8]) {
 }
 
 /// How far a detector's reading of text depends on its neighbours: an
-/// email's local part (64 bytes) and the byte before it.
-const CONTEXT: usize = 65;
+/// email's whole extent, the byte before its local part (64 bytes), the
+/// `@` and the run its domain is read from (253 bytes and the one after
+/// it). A finding inside a long would-be domain (`…444.av`, a word) is
+/// replaced, and the address before it can then read differently.
+const CONTEXT: usize = 1 + 64 + 1 + 254;
 
 /// Target `stream`: the text cut where the first bytes say, streamed,
 /// equals the whole-text answer; no released prefix leaks; the held-back
