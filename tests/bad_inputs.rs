@@ -2,8 +2,12 @@
 //! answer, nothing panics, memory stays bounded, the server keeps serving.
 
 use contentfilter_tests::{copy_wordlists, run, temp_dir, workspace, ServerProcess};
-use filter_server::proto::{ReloadWordlistsRequest, ScanRequest};
+use filter_server::proto::content_filter_client::ContentFilterClient;
+use filter_server::proto::{ReloadWordlistsRequest, ReloadWordlistsResponse, ScanRequest};
+use tonic::transport::Channel;
 use tonic::Code;
+
+type Client = ContentFilterClient<Channel>;
 
 const MB: usize = 1 << 20;
 
@@ -85,6 +89,15 @@ async fn the_server_answers_every_bad_text() {
     assert!(!server.logs().contains("panicked"), "{}", server.logs());
 }
 
+/// One ReloadWordlists call; the answer says whether the new lists loaded.
+async fn reload(client: &mut Client) -> ReloadWordlistsResponse {
+    client
+        .reload_wordlists(ReloadWordlistsRequest {})
+        .await
+        .expect("ReloadWordlists answers (a bad list is an answer, not an error)")
+        .into_inner()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_word_lists_are_rejected_and_the_old_ones_kept() {
     let dir = copy_wordlists("badlists");
@@ -100,11 +113,7 @@ async fn bad_word_lists_are_rejected_and_the_old_ones_kept() {
     big.push_str("正常\n\u{7}坏行\n");
     let bad_line = big.lines().count();
     std::fs::write(dir.join("dictionary.txt"), &big).unwrap();
-    let r = client
-        .reload_wordlists(ReloadWordlistsRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let r = reload(&mut client).await;
     assert!(!r.ok);
     assert!(
         r.error.contains(&format!("dictionary.txt:{bad_line}")),
@@ -115,11 +124,7 @@ async fn bad_word_lists_are_rejected_and_the_old_ones_kept() {
 
     // A 1 MB term.
     std::fs::write(dir.join("huge.txt"), "字".repeat(MB / 3)).unwrap();
-    let r = client
-        .reload_wordlists(ReloadWordlistsRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let r = reload(&mut client).await;
     assert!(
         !r.ok && r.error.contains("huge.txt:1") && r.error.contains("longer"),
         "{}",
@@ -129,11 +134,7 @@ async fn bad_word_lists_are_rejected_and_the_old_ones_kept() {
 
     // Not UTF-8.
     std::fs::write(dir.join("latin1.txt"), b"ok\ncaf\xe9\n").unwrap();
-    let r = client
-        .reload_wordlists(ReloadWordlistsRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let r = reload(&mut client).await;
     assert!(
         !r.ok && r.error.contains("latin1.txt:2") && r.error.contains("UTF-8"),
         "{}",
@@ -144,11 +145,7 @@ async fn bad_word_lists_are_rejected_and_the_old_ones_kept() {
     // The directory vanishes during the reload.
     let moved = dir.with_extension("gone");
     std::fs::rename(&dir, &moved).unwrap();
-    let r = client
-        .reload_wordlists(ReloadWordlistsRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let r = reload(&mut client).await;
     assert!(!r.ok && !r.error.is_empty(), "{r:?}");
     std::fs::rename(&moved, &dir).unwrap();
 
@@ -161,11 +158,7 @@ async fn bad_word_lists_are_rejected_and_the_old_ones_kept() {
         .findings
         .len();
     assert_eq!(n, 1, "the old lists are in service");
-    let r = client
-        .reload_wordlists(ReloadWordlistsRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let r = reload(&mut client).await;
     assert!(r.ok, "{r:?}");
 }
 

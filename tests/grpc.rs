@@ -70,39 +70,33 @@ async fn scan_and_redact_match_filter_core() {
             .into_inner();
         assert_eq!(redacted.text, scanner.redact(&text, &Default::default()));
     }
-    let verdict = client
-        .scan(scan_request(&sample()))
-        .await
-        .unwrap()
-        .into_inner()
-        .verdict();
-    assert_eq!(
-        verdict,
-        proto::Verdict::Block,
-        "fraud and gambling are block categories"
-    );
-    let verdict = client
-        .scan(scan_request("加微信"))
-        .await
-        .unwrap()
-        .into_inner()
-        .verdict();
-    assert_eq!(
-        verdict,
-        proto::Verdict::Review,
-        "spam_ads is a review category"
-    );
-    let verdict = client
-        .scan(scan_request("手机13800138000"))
-        .await
-        .unwrap()
-        .into_inner()
-        .verdict();
-    assert_eq!(
-        verdict,
-        proto::Verdict::Allow,
-        "personal data is masked, not blocked"
-    );
+    let sample = sample();
+    let verdicts = [
+        (
+            sample.as_str(),
+            proto::Verdict::Block,
+            "fraud and gambling are block categories",
+        ),
+        (
+            "加微信",
+            proto::Verdict::Review,
+            "spam_ads is a review category",
+        ),
+        (
+            "手机13800138000",
+            proto::Verdict::Allow,
+            "personal data is masked, not blocked",
+        ),
+    ];
+    for (text, want, why) in verdicts {
+        let got = client
+            .scan(scan_request(text))
+            .await
+            .unwrap()
+            .into_inner()
+            .verdict();
+        assert_eq!(got, want, "{why}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
