@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use contentfilter_benches::{data, InProcessServer};
+use contentfilter_tests::http_get;
 use filter_server::config::ServeArgs;
 use filter_server::proto::content_filter_client::ContentFilterClient;
 use filter_server::proto::scan_stream_request::Message;
@@ -72,17 +73,6 @@ impl Histogram {
         }
         f64::NAN
     }
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut out = String::new();
-    conn.read_to_string(&mut out).await.unwrap();
-    out
 }
 
 fn main() {

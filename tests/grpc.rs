@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use contentfilter_tests::{copy_wordlists, temp_dir, valid_id, workspace, ServerProcess};
+use contentfilter_tests::{
+    copy_wordlists, eventually, http_get, temp_dir, valid_id, workspace, ServerProcess,
+};
 use filter_core::{Lexicon, OffsetMapper, Scanner};
 use filter_server::proto::{
     self, operator, Operator, OperatorOverride, RedactRequest, ReloadWordlistsRequest, ScanRequest,
@@ -321,9 +323,8 @@ async fn broken_reload_keeps_the_old_lists() {
     // SIGHUP reloads too.
     std::fs::write(dir.join("gambling.txt"), "信号重载词\n").unwrap();
     server.signal("HUP");
-    let mut found = false;
-    for _ in 0..100 {
-        if client
+    let found = eventually(async || {
+        client
             .scan(scan_request("信号重载词"))
             .await
             .unwrap()
@@ -331,12 +332,8 @@ async fn broken_reload_keeps_the_old_lists() {
             .findings
             .len()
             == 1
-        {
-            found = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     assert!(found, "SIGHUP reloaded the lists");
 }
 
@@ -463,17 +460,6 @@ async fn logs_never_contain_scanned_text() {
     for secret in [id.as_str(), "13912345678", "代开发票", "139 1234"] {
         assert!(!logs.contains(secret), "the log contains {secret:?}");
     }
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut out = String::new();
-    conn.read_to_string(&mut out).await.unwrap();
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -774,17 +760,12 @@ mod streaming {
         drop(responses);
         drop(tx);
         drop(client);
-        let mut closed = false;
-        for _ in 0..100 {
-            if http_get(server.metrics.unwrap(), "/metrics")
+        let closed = eventually(async || {
+            http_get(server.metrics.unwrap(), "/metrics")
                 .await
                 .contains("contentfilter_streams_open 0")
-            {
-                closed = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
         assert!(closed, "the stream's state was not freed");
     }
 
