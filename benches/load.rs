@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use contentfilter_benches::{data, InProcessServer};
-use filter_server::config::ServeArgs;
 use filter_server::proto::content_filter_client::ContentFilterClient;
 use filter_server::proto::ScanRequest;
+use filter_server::Settings;
 use tokio::sync::Semaphore;
 use tonic::transport::{Channel, Endpoint};
 
@@ -44,11 +44,11 @@ fn main() {
     let channels = env("LOAD_CHANNELS", 4) as usize;
     let prompt = data("corpus_1k.txt");
 
-    let args = ServeArgs {
+    let args = Settings {
         listen: Some("127.0.0.1:0".into()),
         wordlists: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wordlists")),
         log: Some("warn".into()),
-        ..ServeArgs::default()
+        ..Settings::default()
     };
     let server = InProcessServer::start(args);
     let addr = server.addr;

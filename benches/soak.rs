@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use contentfilter_benches::{data, InProcessServer};
 use contentfilter_tests::http_get;
-use filter_server::config::ServeArgs;
 use filter_server::proto::content_filter_client::ContentFilterClient;
 use filter_server::proto::scan_stream_request::Message;
 use filter_server::proto::{ReloadWordlistsRequest, ScanRequest, ScanStreamRequest};
+use filter_server::Settings;
 use tonic::transport::{Channel, Endpoint};
 
 fn env(name: &str, default: u64) -> u64 {
@@ -95,12 +95,16 @@ fn main() {
     }
     std::fs::write(dir.join("dictionary.txt"), data("words_100k.txt")).unwrap();
 
-    let args = ServeArgs {
+    // ReloadWordlists needs the admin token.
+    let admin_token = dir.with_extension("admin-token");
+    std::fs::write(&admin_token, "soak-admin\n").unwrap();
+    let args = Settings {
         listen: Some("127.0.0.1:0".into()),
         metrics_listen: Some("127.0.0.1:0".into()),
         wordlists: Some(dir.clone()),
+        admin_token_file: Some(admin_token),
         log: Some("warn".into()),
-        ..ServeArgs::default()
+        ..Settings::default()
     };
     let server = InProcessServer::start(args);
     let (addr, metrics_addr) = (server.addr, server.metrics.expect("metrics are on"));
@@ -160,7 +164,11 @@ fn main() {
                         break;
                     }
                     reloading.store(true, Ordering::Relaxed);
-                    match c.reload_wordlists(ReloadWordlistsRequest {}).await {
+                    let mut reload = tonic::Request::new(ReloadWordlistsRequest {});
+                    reload
+                        .metadata_mut()
+                        .insert("authorization", "Bearer soak-admin".parse().unwrap());
+                    match c.reload_wordlists(reload).await {
                         Ok(r) if r.get_ref().ok => ok += 1,
                         _ => failed += 1,
                     }

@@ -68,14 +68,14 @@ pub struct InProcessServer {
     /// The metrics address, when configured.
     pub metrics: Option<std::net::SocketAddr>,
     stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), filter_server::server::ServeError>>,
+    task: tokio::task::JoinHandle<Result<(), filter_server::ServeError>>,
     runtime: tokio::runtime::Runtime,
 }
 
 impl InProcessServer {
     /// Starts the service with `args` and waits for it to listen.
-    pub fn start(args: filter_server::config::ServeArgs) -> InProcessServer {
-        let config = args.resolve().expect("bench configuration");
+    pub fn start(settings: filter_server::Settings) -> InProcessServer {
+        let config = settings.resolve().expect("bench configuration");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -83,7 +83,7 @@ impl InProcessServer {
             .expect("a runtime");
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = runtime.spawn(filter_server::server::run_until(
+        let task = runtime.spawn(filter_server::run_until(
             config,
             async move {
                 let _ = stopped.await;

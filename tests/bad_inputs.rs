@@ -1,7 +1,10 @@
 //! Bad inputs against the real server and the CLI: each gets a clear
 //! answer, nothing panics, memory stays bounded, the server keeps serving.
 
-use contentfilter_tests::{copy_wordlists, run, temp_dir, workspace, ServerProcess};
+use contentfilter_tests::{
+    admin_token_args, copy_wordlists, run, temp_dir, with_token, workspace, ServerProcess,
+    ADMIN_TOKEN,
+};
 use filter_server::proto::content_filter_client::ContentFilterClient;
 use filter_server::proto::{ReloadWordlistsRequest, ReloadWordlistsResponse, ScanRequest};
 use tonic::transport::Channel;
@@ -53,7 +56,9 @@ fn cases() -> Vec<(&'static str, String, usize)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_answers_every_bad_text() {
-    let server = ServerProcess::start(&[]);
+    // The dense texts hold up to 52,000 findings; the findings limit has
+    // its own test (tests/attacks.rs).
+    let server = ServerProcess::start(&["--max-findings", "100000"]);
     let pid = server.pid();
     let mut client = server.client().await;
     for (name, text, want) in cases() {
@@ -89,19 +94,26 @@ async fn the_server_answers_every_bad_text() {
     assert!(!server.logs().contains("panicked"), "{}", server.logs());
 }
 
-/// One ReloadWordlists call; the answer says whether the new lists loaded.
-async fn reload(client: &mut Client) -> ReloadWordlistsResponse {
-    client
-        .reload_wordlists(ReloadWordlistsRequest {})
+/// One ReloadWordlists call: the lists loaded, or the error's message.
+async fn reload(client: &mut Client) -> Result<ReloadWordlistsResponse, String> {
+    match client
+        .reload_wordlists(with_token(ReloadWordlistsRequest {}, ADMIN_TOKEN))
         .await
-        .expect("ReloadWordlists answers (a bad list is an answer, not an error)")
-        .into_inner()
+    {
+        Ok(r) => Ok(r.into_inner()),
+        Err(status) => {
+            assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+            Err(status.message().to_string())
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_word_lists_are_rejected_and_the_old_ones_kept() {
     let dir = copy_wordlists("badlists");
-    let server = ServerProcess::start(&["--wordlists", dir.to_str().unwrap()]);
+    let admin = admin_token_args();
+    let server =
+        ServerProcess::start(&["--wordlists", dir.to_str().unwrap(), &admin[0], &admin[1]]);
     let mut client = server.client().await;
     let scan = |text: &str| ScanRequest {
         text: text.into(),
@@ -113,40 +125,36 @@ async fn bad_word_lists_are_rejected_and_the_old_ones_kept() {
     big.push_str("正常\n\u{7}坏行\n");
     let bad_line = big.lines().count();
     std::fs::write(dir.join("dictionary.txt"), &big).unwrap();
-    let r = reload(&mut client).await;
-    assert!(!r.ok);
+    let error = reload(&mut client).await.unwrap_err();
     assert!(
-        r.error.contains(&format!("dictionary.txt:{bad_line}")),
-        "{}",
-        r.error
+        error.contains(&format!("dictionary.txt:{bad_line}")),
+        "{error}"
     );
     std::fs::remove_file(dir.join("dictionary.txt")).unwrap();
 
     // A 1 MB term.
     std::fs::write(dir.join("huge.txt"), "字".repeat(MB / 3)).unwrap();
-    let r = reload(&mut client).await;
+    let error = reload(&mut client).await.unwrap_err();
     assert!(
-        !r.ok && r.error.contains("huge.txt:1") && r.error.contains("longer"),
-        "{}",
-        r.error
+        error.contains("huge.txt:1") && error.contains("longer"),
+        "{error}"
     );
     std::fs::remove_file(dir.join("huge.txt")).unwrap();
 
     // Not UTF-8.
     std::fs::write(dir.join("latin1.txt"), b"ok\ncaf\xe9\n").unwrap();
-    let r = reload(&mut client).await;
+    let error = reload(&mut client).await.unwrap_err();
     assert!(
-        !r.ok && r.error.contains("latin1.txt:2") && r.error.contains("UTF-8"),
-        "{}",
-        r.error
+        error.contains("latin1.txt:2") && error.contains("UTF-8"),
+        "{error}"
     );
     std::fs::remove_file(dir.join("latin1.txt")).unwrap();
 
     // The directory vanishes during the reload.
     let moved = dir.with_extension("gone");
     std::fs::rename(&dir, &moved).unwrap();
-    let r = reload(&mut client).await;
-    assert!(!r.ok && !r.error.is_empty(), "{r:?}");
+    let error = reload(&mut client).await.unwrap_err();
+    assert!(error.contains("stay in service"), "{error}");
     std::fs::rename(&moved, &dir).unwrap();
 
     // Through all of it the old lists stayed in service.
@@ -158,7 +166,7 @@ async fn bad_word_lists_are_rejected_and_the_old_ones_kept() {
         .findings
         .len();
     assert_eq!(n, 1, "the old lists are in service");
-    let r = reload(&mut client).await;
+    let r = reload(&mut client).await.unwrap();
     assert!(r.ok, "{r:?}");
 }
 

@@ -77,7 +77,11 @@ fn redact_prints_redacted_text() {
         &["redact", "--operator", "phone=mask:3:4"],
         "电话13800138000，邮箱a@b.cn".as_bytes(),
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "redact succeeds whether or not it replaced something"
+    );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "电话138****8000，邮箱[EMAIL]"
@@ -157,4 +161,283 @@ fn check_wordlists_names_file_and_line() {
         "{stdout}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_bundled_word_lists_are_the_default() {
+    // No --wordlists: the lists bundled in the binary, as `serve` uses,
+    // from any working directory.
+    let out = std::process::Command::new(contentfilter_tests::server_binary())
+        .args(["scan", "--format", "json", "--kinds", "sensitive_word"])
+        .current_dir(std::env::temp_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all("代*开*发*票".as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let found = json_lines(&out.stdout);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["term"], "代开发票");
+    assert_eq!(found[0]["category"], "fraud");
+}
+
+#[test]
+fn selections_that_can_find_nothing_are_errors() {
+    let empty = contentfilter_tests::temp_dir("empty-lists");
+    for (args, says) in [
+        (
+            vec![
+                "scan",
+                "--kinds",
+                "sensitive_word",
+                "--wordlists",
+                empty.to_str().unwrap(),
+            ],
+            "no terms",
+        ),
+        (vec!["scan", "--categories", "no_such"], "unknown no_such"),
+        (
+            vec!["scan", "--kinds", "phone", "--categories", "gambling"],
+            "--categories",
+        ),
+        (vec!["scan", "--kinds", "fax"], "fax"),
+    ] {
+        let out = run(&args, "网络赌博 13800138000".as_bytes());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let out = run(
+        &["scan", "--format", "json", "--categories", "gambling"],
+        "网络赌博，代开发票，13800138000".as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let kinds: Vec<(String, String)> = json_lines(&out.stdout)
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().into(),
+                f["category"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("sensitive_word".to_string(), "gambling".to_string()),
+            ("phone".to_string(), "mobile".to_string())
+        ],
+        "--categories narrows the words only"
+    );
+}
+
+#[test]
+fn help_lists_the_kinds() {
+    let out = run(&["scan", "--help"], b"");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for kind in [
+        "id_card",
+        "phone",
+        "bank_card",
+        "email",
+        "secret",
+        "sensitive_word",
+    ] {
+        assert!(help.contains(kind), "{kind} missing from:\n{help}");
+    }
+    assert!(help.contains("--categories"), "{help}");
+}
+
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    use std::io::{Read, Write};
+    let mut child = std::process::Command::new(contentfilter_tests::server_binary())
+        .args(["scan"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let text = "手机13800138000\n".repeat(200_000);
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    // Read one line, as `head -1` does, then close the pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 32];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    writer.join().unwrap().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn one_key_file_gives_one_token_in_the_cli_and_the_library() {
+    let dir = contentfilter_tests::temp_dir("hash-key");
+    // An editor's trailing newline, and the same key without it.
+    std::fs::write(dir.join("with-newline"), "k3y-for-tests\n").unwrap();
+    std::fs::write(dir.join("without"), "k3y-for-tests").unwrap();
+    let redact = |key: &std::path::Path| {
+        let out = run(
+            &[
+                "redact",
+                "--operator",
+                "phone=hash",
+                "--hash-key-file",
+                key.to_str().unwrap(),
+            ],
+            "电话13800138000".as_bytes(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let a = redact(&dir.join("with-newline"));
+    assert_eq!(a, redact(&dir.join("without")));
+    // The library reads the file by the same rule.
+    let key = filter_core::HashKey::from_file(dir.join("with-newline")).unwrap();
+    let policy = filter_core::RedactionPolicy::new().with(
+        filter_core::Kind::Phone,
+        filter_core::Operator::hash(key.as_bytes(), 8).unwrap(),
+    );
+    let library = filter_core::Scanner::new().redact("电话13800138000", &policy);
+    assert_eq!(a, library);
+    assert!(
+        a.starts_with("电话[PHONE:") && a.len() == "电话[PHONE:12345678]".len(),
+        "{a}"
+    );
+    // The key itself in the environment is not read: a file, as serve.
+    let out = std::process::Command::new(contentfilter_tests::server_binary())
+        .args(["redact", "--operator", "phone=hash"])
+        .env("FILTER_HASH_KEY", "k3y-for-tests")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--hash-key-file"));
+    let out = std::process::Command::new(contentfilter_tests::server_binary())
+        .args(["redact", "--operator", "phone=hash"])
+        .env("FILTER_HASH_KEY_FILE", dir.join("without"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `serve --print-config` under one set of flags, environment and file.
+fn resolved(flags: &[&str], env: &[(&str, &str)], file: &str) -> toml::Table {
+    let dir = contentfilter_tests::temp_dir("config");
+    std::fs::write(dir.join("config.toml"), file).unwrap();
+    let mut cmd = std::process::Command::new(contentfilter_tests::server_binary());
+    cmd.args(["serve", "--print-config", "--config"])
+        .arg(dir.join("config.toml"))
+        .args(flags)
+        .env_remove("FILTER_WATCH")
+        .env_remove("FILTER_LISTEN")
+        .envs(env.iter().copied());
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().parse().unwrap()
+}
+
+#[test]
+fn configuration_precedence_holds_for_every_layer() {
+    let watch = |flags: &[&str], env: &[(&str, &str)], file: &str| {
+        resolved(flags, env, file)["watch"].as_bool().unwrap()
+    };
+    // Defaults, then the file, then the environment, then flags.
+    assert!(!watch(&[], &[], ""), "default");
+    assert!(watch(&[], &[], "watch = true"), "file");
+    assert!(
+        !watch(&[], &[("FILTER_WATCH", "false")], "watch = true"),
+        "environment over file"
+    );
+    assert!(
+        watch(&[], &[("FILTER_WATCH", "1")], ""),
+        "environment over default"
+    );
+    assert!(
+        !watch(&["--no-watch"], &[("FILTER_WATCH", "true")], "watch = true"),
+        "--no-watch over both"
+    );
+    assert!(
+        !watch(
+            &["--watch=false"],
+            &[("FILTER_WATCH", "true")],
+            "watch = true"
+        ),
+        "--watch=false over both"
+    );
+    assert!(
+        watch(&["--watch"], &[("FILTER_WATCH", "false")], "watch = false"),
+        "--watch over both"
+    );
+    // The same order for a value setting.
+    let listen = |flags: &[&str], env: &[(&str, &str)], file: &str| {
+        resolved(flags, env, file)["listen"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(listen(&[], &[], ""), "127.0.0.1:50051");
+    assert_eq!(listen(&[], &[], "listen = \"127.0.0.1:1\""), "127.0.0.1:1");
+    assert_eq!(
+        listen(
+            &[],
+            &[("FILTER_LISTEN", "127.0.0.1:2")],
+            "listen = \"127.0.0.1:1\""
+        ),
+        "127.0.0.1:2"
+    );
+    assert_eq!(
+        listen(
+            &["--listen", "127.0.0.1:3"],
+            &[("FILTER_LISTEN", "127.0.0.1:2")],
+            "listen = \"127.0.0.1:1\""
+        ),
+        "127.0.0.1:3"
+    );
+    // Every limit has its default printed.
+    let all = resolved(&[], &[], "");
+    for key in [
+        "max_findings",
+        "max_concurrent",
+        "max_streams",
+        "max_connections",
+        "stream_idle_timeout_ms",
+    ] {
+        assert!(all.contains_key(key), "{key} missing from {all:?}");
+    }
 }

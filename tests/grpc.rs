@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use contentfilter_tests::{
-    copy_wordlists, eventually, http_get, temp_dir, valid_id, workspace, ServerProcess,
+    admin_token_args, copy_wordlists, eventually, http_get, temp_dir, valid_id, with_token,
+    workspace, ServerProcess, ADMIN_TOKEN,
 };
 use filter_core::{Lexicon, OffsetMapper, Scanner};
 use filter_server::proto::{
@@ -268,10 +269,35 @@ async fn health_and_reflection_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_is_closed_without_an_admin_token() {
+    let server = ServerProcess::start(&[]);
+    let mut client = server.client().await;
+    let err = client
+        .reload_wordlists(ReloadWordlistsRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert!(
+        err.message().contains("--admin-token-file"),
+        "{}",
+        err.message()
+    );
+    // A token does not open it either: there is none to match.
+    let err = client
+        .reload_wordlists(with_token(ReloadWordlistsRequest {}, "guess"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_reload_keeps_the_old_lists() {
     let dir = copy_wordlists("reload");
-    let server = ServerProcess::start(&["--wordlists", dir.to_str().unwrap()]);
+    let admin = admin_token_args();
+    let server =
+        ServerProcess::start(&["--wordlists", dir.to_str().unwrap(), &admin[0], &admin[1]]);
     let mut client = server.client().await;
+    let reload = || with_token(ReloadWordlistsRequest {}, ADMIN_TOKEN);
     let before = client
         .scan(scan_request("网络赌博"))
         .await
@@ -280,14 +306,29 @@ async fn broken_reload_keeps_the_old_lists() {
     assert_eq!(before.findings.len(), 1);
 
     std::fs::write(dir.join("gambling.txt"), "网络赌博\n赌球\n***\n").unwrap();
-    let reload = client
-        .reload_wordlists(ReloadWordlistsRequest {})
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(!reload.ok);
-    assert!(reload.error.contains("gambling.txt:3"), "{}", reload.error);
-    assert!(reload.terms > 100, "the old lists' counts: {reload:?}");
+    let err = client.reload_wordlists(reload()).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert!(
+        err.message().contains("gambling.txt:3"),
+        "{}",
+        err.message()
+    );
+    assert!(
+        err.message().contains("old lists stay"),
+        "{}",
+        err.message()
+    );
+    let trailer = |name: &str| {
+        err.metadata()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    assert!(
+        trailer("wordlist-file").is_some_and(|f| f.ends_with("gambling.txt")),
+        "{err:?}"
+    );
+    assert_eq!(trailer("wordlist-line").as_deref(), Some("3"));
     let still = client
         .scan(scan_request("线上赌场"))
         .await
@@ -296,12 +337,12 @@ async fn broken_reload_keeps_the_old_lists() {
     assert_eq!(still.findings.len(), 1, "the old list is still in service");
 
     std::fs::write(dir.join("gambling.txt"), "网络赌博\n新加的词\n").unwrap();
-    let reload = client
-        .reload_wordlists(ReloadWordlistsRequest {})
+    let reloaded = client
+        .reload_wordlists(reload())
         .await
         .unwrap()
         .into_inner();
-    assert!(reload.ok, "{reload:?}");
+    assert!(reloaded.ok, "{reloaded:?}");
     assert_eq!(
         client
             .scan(scan_request("新加的词"))
@@ -345,7 +386,9 @@ async fn reload_of_100k_terms_under_load_loses_no_request() {
         dir.join("dictionary.txt"),
     )
     .unwrap();
-    let server = ServerProcess::start(&["--wordlists", dir.to_str().unwrap()]);
+    let admin = admin_token_args();
+    let server =
+        ServerProcess::start(&["--wordlists", dir.to_str().unwrap(), &admin[0], &admin[1]]);
     let text = sample();
     let mut load = Vec::new();
     for _ in 0..4 {
@@ -370,7 +413,7 @@ async fn reload_of_100k_terms_under_load_loses_no_request() {
     let mut admin = server.client().await;
     for _ in 0..3 {
         let r = admin
-            .reload_wordlists(ReloadWordlistsRequest {})
+            .reload_wordlists(with_token(ReloadWordlistsRequest {}, ADMIN_TOKEN))
             .await
             .unwrap()
             .into_inner();
@@ -495,6 +538,18 @@ async fn bearer_tokens_guard_every_call() {
         Code::Unauthenticated
     );
     assert!(client.scan(with(Some("user-token"), "x")).await.is_ok());
+    // The scheme is case-insensitive; two authorization headers are refused.
+    let mut lower = Request::new(scan_request("x"));
+    lower
+        .metadata_mut()
+        .insert("authorization", "bearer user-token".parse().unwrap());
+    assert!(client.scan(lower).await.is_ok());
+    let mut two = with(Some("user-token"), "x");
+    two.metadata_mut()
+        .append("authorization", "Bearer user-token".parse().unwrap());
+    let err = client.scan(two).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    assert!(err.message().contains("more than one"), "{}", err.message());
     let reload = |token: &str| {
         let mut r = Request::new(ReloadWordlistsRequest {});
         r.metadata_mut()

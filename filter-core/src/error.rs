@@ -3,7 +3,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// An error from building a scanner, a lexicon or a redaction policy.
+/// An error from building a scanner, a lexicon or a redaction policy, from
+/// reading a word list or a key file, or from a scan stopped by its limits.
 ///
 /// The error is opaque: its [`Display`](fmt::Display) says what went wrong
 /// and where. Word-list errors also expose the file and line through
@@ -28,6 +29,22 @@ enum ErrorKind {
     Io { path: PathBuf, reason: String },
     /// The settings file of a word-list directory is malformed.
     Settings { file: PathBuf, reason: String },
+    /// A file that may not be read: not a regular file, too large, a link
+    /// leaving its directory, a name that cannot be a category.
+    File { path: PathBuf, reason: String },
+    /// A scan stopped by its [`ScanLimits`](crate::ScanLimits).
+    Interrupted(Interruption),
+}
+
+/// Why a scan stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Interruption {
+    /// More findings than this limit.
+    Findings(usize),
+    /// The cancel token was cancelled.
+    Cancelled,
+    /// The deadline passed.
+    Deadline,
 }
 
 impl Error {
@@ -68,12 +85,44 @@ impl Error {
         }
     }
 
+    pub(crate) fn file_refused(path: &Path, reason: impl Into<String>) -> Error {
+        Error {
+            kind: ErrorKind::File {
+                path: path.to_path_buf(),
+                reason: reason.into(),
+            },
+        }
+    }
+
+    pub(crate) fn interrupted(why: Interruption) -> Error {
+        Error {
+            kind: ErrorKind::Interrupted(why),
+        }
+    }
+
+    /// Whether a scan failed because the text holds more findings than
+    /// [`ScanLimits::max_findings`](crate::ScanLimits::max_findings) allows.
+    pub fn is_too_many_findings(&self) -> bool {
+        matches!(self.kind, ErrorKind::Interrupted(Interruption::Findings(_)))
+    }
+
+    /// Whether a scan stopped because its [`CancelToken`](crate::CancelToken)
+    /// was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.kind, ErrorKind::Interrupted(Interruption::Cancelled))
+    }
+
+    /// Whether a scan stopped at its deadline.
+    pub fn is_deadline_exceeded(&self) -> bool {
+        matches!(self.kind, ErrorKind::Interrupted(Interruption::Deadline))
+    }
+
     /// The file the error is about, when it is about a file.
     pub fn file(&self) -> Option<&Path> {
         match &self.kind {
             ErrorKind::WordList { file, .. } | ErrorKind::Settings { file, .. } => Some(file),
-            ErrorKind::Io { path, .. } => Some(path),
-            ErrorKind::InvalidOption { .. } => None,
+            ErrorKind::Io { path, .. } | ErrorKind::File { path, .. } => Some(path),
+            ErrorKind::InvalidOption { .. } | ErrorKind::Interrupted(_) => None,
         }
     }
 
@@ -97,6 +146,16 @@ impl fmt::Display for Error {
             }
             ErrorKind::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
             ErrorKind::Settings { file, reason } => write!(f, "{}: {reason}", file.display()),
+            ErrorKind::File { path, reason } => write!(f, "{}: {reason}", path.display()),
+            ErrorKind::Interrupted(Interruption::Findings(n)) => {
+                write!(f, "the text holds more than {n} findings")
+            }
+            ErrorKind::Interrupted(Interruption::Cancelled) => {
+                f.write_str("the scan was cancelled")
+            }
+            ErrorKind::Interrupted(Interruption::Deadline) => {
+                f.write_str("the scan passed its deadline")
+            }
         }
     }
 }

@@ -109,7 +109,9 @@ number of findings.
 mod error;
 mod finding;
 mod lexicon;
+mod limits;
 mod offsets;
+mod overlap;
 mod pii;
 mod redact;
 mod scanner;
@@ -118,10 +120,12 @@ mod stream;
 pub use crate::error::Error;
 pub use crate::finding::{Action, Finding, Kind, MatchType, UnknownKind};
 pub use crate::lexicon::{
-    CategoryOptions, Engine, Lexicon, LexiconBuilder, SharedLexicon, Warning, MAX_TERM_CHARS,
+    CategoryOptions, Engine, Lexicon, LexiconBuilder, SharedLexicon, Warning, MAX_LIST_DIR_BYTES,
+    MAX_LIST_FILE_BYTES, MAX_TERM_CHARS,
 };
+pub use crate::limits::{CancelToken, ScanLimits};
 pub use crate::offsets::OffsetMapper;
-pub use crate::redact::{Operator, RedactionPolicy};
+pub use crate::redact::{HashKey, Operator, RedactionPolicy};
 pub use crate::scanner::{ScanOptions, Scanner, ScannerBuilder};
 pub use crate::stream::{StreamFinding, StreamOutput, StreamScanner};
 

@@ -70,6 +70,14 @@ impl<'h> OffsetMapper<'h> {
     }
 }
 
+/// The largest char boundary of `text` at or before `i`.
+pub(crate) fn floor_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// Counts code points and 4-byte (surrogate pair) code points in whole UTF-8.
 fn count(bytes: &[u8]) -> (usize, usize) {
     // Branch-free counts so the loops vectorize: a char starts at every byte

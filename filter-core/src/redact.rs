@@ -10,6 +10,81 @@ use sha2::Sha256;
 use crate::error::Error;
 use crate::finding::{Finding, Kind};
 
+/// The secret key of the [`Operator::hash`] tokens.
+///
+/// One rule everywhere a key is read from a file (this library, the
+/// command line and the service alike): the key is the file's bytes with
+/// one trailing line ending (`\n` or `\r\n`) removed, so that `echo`,
+/// editors and `openssl rand -hex 32 > key` all give the key they show.
+/// Any other bytes count, spaces and binary included. The file must be a
+/// regular file of at most 64 KiB and the key must not be empty.
+///
+/// ```
+/// use filter_core::HashKey;
+///
+/// let dir = std::env::temp_dir().join(format!("hash-key-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// std::fs::write(dir.join("a"), "s3cret\n")?;
+/// std::fs::write(dir.join("b"), "s3cret")?;
+/// let a = HashKey::from_file(dir.join("a"))?;
+/// assert_eq!(a.as_bytes(), HashKey::from_file(dir.join("b"))?.as_bytes());
+/// assert_eq!(format!("{a:?}"), "HashKey(<redacted>)");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct HashKey(Arc<[u8]>);
+
+/// The largest key file read.
+const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
+
+impl HashKey {
+    /// A key of these bytes; fails when there are none.
+    pub fn new(bytes: &[u8]) -> Result<HashKey, Error> {
+        if bytes.is_empty() {
+            return Err(Error::invalid_option("hash key", "the key is empty"));
+        }
+        Ok(HashKey(bytes.into()))
+    }
+
+    /// Reads a key file by the rule above.
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<HashKey, Error> {
+        use std::io::Read;
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
+        let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
+        if !meta.is_file() || meta.len() > MAX_KEY_FILE_BYTES {
+            return Err(Error::file_refused(
+                path,
+                format!("a key file must be a regular file of at most {MAX_KEY_FILE_BYTES} bytes"),
+            ));
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_KEY_FILE_BYTES)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(path, &e))?;
+        let key = bytes
+            .strip_suffix(b"\r\n")
+            .or_else(|| bytes.strip_suffix(b"\n"))
+            .unwrap_or(&bytes);
+        if key.is_empty() {
+            return Err(Error::file_refused(path, "the key file is empty"));
+        }
+        Ok(HashKey(key.into()))
+    }
+
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for HashKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HashKey(<redacted>)")
+    }
+}
+
 /// What replaces one finding.
 ///
 /// ```

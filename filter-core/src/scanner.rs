@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 use crate::error::Error;
 use crate::finding::{Finding, Kind};
 use crate::lexicon::{Lexicon, SharedLexicon};
+use crate::limits::{Interrupt, ScanLimits};
+use crate::overlap;
 use crate::pii::{date, PiiDetectors, PiiKinds};
 use crate::redact::RedactionPolicy;
 use crate::stream::StreamScanner;
@@ -175,48 +177,88 @@ impl Scanner {
 
     /// The findings in `text` of the kinds and categories `options` selects.
     pub fn scan_with<'h>(&self, text: &'h str, options: &ScanOptions) -> Vec<Finding<'h>> {
+        let mut out = self.collect(text, options, &Interrupt::none());
+        overlap::resolve(&mut out);
+        out
+    }
+
+    /// [`Scanner::scan_with`] within `limits`: fails when the text holds
+    /// more findings than the limit, when the cancel token is cancelled or
+    /// when the deadline passes, and in each case stops working at once
+    /// rather than at the end of the text.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use filter_core::{ScanLimits, ScanOptions, Scanner};
+    ///
+    /// let limits = ScanLimits::new()
+    ///     .max_findings(10_000)
+    ///     .deadline(Instant::now() + Duration::from_secs(1));
+    /// let found = Scanner::new().try_scan_with("手机13800138000", &ScanOptions::new(), &limits)?;
+    /// assert_eq!(found.len(), 1);
+    /// # Ok::<(), filter_core::Error>(())
+    /// ```
+    pub fn try_scan_with<'h>(
+        &self,
+        text: &'h str,
+        options: &ScanOptions,
+        limits: &ScanLimits,
+    ) -> Result<Vec<Finding<'h>>, Error> {
+        let interrupt = Interrupt::new(limits);
+        let mut out = self.collect(text, options, &interrupt);
+        interrupt.check_now();
+        interrupt.result()?;
+        overlap::resolve(&mut out);
+        interrupt.check_count(out.len())?;
+        Ok(out)
+    }
+
+    /// Every pass over `text`, findings unsorted and possibly overlapping.
+    fn collect<'h>(
+        &self,
+        text: &'h str,
+        options: &ScanOptions,
+        interrupt: &Interrupt<'_>,
+    ) -> Vec<Finding<'h>> {
+        let kinds = self.selected_kinds(options);
+        let mut out = Vec::new();
+        if kinds.any() {
+            self.pii
+                .scan(text, kinds, date::today(), interrupt, &mut out);
+        }
+        if let Some(lexicon) = self.selected_lexicon(options) {
+            lexicon.find_into(text, options.categories.as_ref(), interrupt, &mut out);
+        }
+        out
+    }
+
+    /// The personal-data kinds both the scanner and `options` select.
+    fn selected_kinds(&self, options: &ScanOptions) -> PiiKinds {
         let mut kinds = self.kinds;
         for k in Kind::ALL {
             if !options.wants(k) {
                 kinds.set(k, false);
             }
         }
-        let mut out = Vec::new();
-        if kinds.any() {
-            self.pii.scan(text, kinds, date::today(), &mut out);
-        }
-        if let Some(lexicon) = self
-            .lexicon
+        kinds
+    }
+
+    /// The lexicon in service, when `options` select sensitive words.
+    fn selected_lexicon(&self, options: &ScanOptions) -> Option<std::sync::Arc<Lexicon>> {
+        self.lexicon
             .as_ref()
             .filter(|_| options.wants(Kind::SensitiveWord))
-        {
-            lexicon
-                .load()
-                .find_into(text, options.categories.as_ref(), &mut out);
-        }
-        resolve_overlaps(&mut out);
-        out
+            .map(SharedLexicon::load)
     }
 
     /// A [`StreamScanner`] over the kinds and categories `options` select,
     /// redacting with `policy`. The stream uses the lexicon in service when
     /// it starts until it ends.
     pub fn stream(&self, options: &ScanOptions, policy: RedactionPolicy) -> StreamScanner {
-        let mut kinds = self.kinds;
-        for k in Kind::ALL {
-            if !options.wants(k) {
-                kinds.set(k, false);
-            }
-        }
-        let lexicon = self
-            .lexicon
-            .as_ref()
-            .filter(|_| options.wants(Kind::SensitiveWord))
-            .map(SharedLexicon::load);
         StreamScanner::new(
             self.pii.clone(),
-            kinds,
-            lexicon,
+            self.selected_kinds(options),
+            self.selected_lexicon(options),
             options.categories.clone(),
             policy,
         )
@@ -234,45 +276,4 @@ impl Scanner {
         let findings = self.scan(text);
         policy.apply(text, &findings)
     }
-}
-
-/// How specific a kind is, when two findings claim the same text and
-/// neither contains the other: lower wins.
-pub(crate) fn rank(kind: Kind) -> u8 {
-    match kind {
-        Kind::IdCard => 0,
-        Kind::Secret => 1,
-        Kind::Email => 2,
-        Kind::Phone => 3,
-        Kind::BankCard => 4,
-        Kind::SensitiveWord => 5,
-    }
-}
-
-/// Sorts findings by start and removes overlaps: a finding that contains
-/// another wins (an email whose local part is a mobile number is an
-/// email); otherwise the more specific kind wins.
-pub(crate) fn resolve_overlaps(v: &mut Vec<Finding<'_>>) {
-    v.sort_unstable_by(|a, b| {
-        (a.start(), std::cmp::Reverse(a.end()), rank(a.kind())).cmp(&(
-            b.start(),
-            std::cmp::Reverse(b.end()),
-            rank(b.kind()),
-        ))
-    });
-    let mut kept: Vec<Finding<'_>> = Vec::with_capacity(v.len());
-    for f in v.drain(..) {
-        // Kept findings are disjoint and sorted, so only the last can overlap.
-        match kept.last() {
-            Some(last) if last.end() > f.start() => {
-                let contains = last.start() <= f.start() && f.end() <= last.end();
-                if !contains && rank(f.kind()) < rank(last.kind()) {
-                    kept.pop();
-                    kept.push(f);
-                }
-            }
-            _ => kept.push(f),
-        }
-    }
-    *v = kept;
 }

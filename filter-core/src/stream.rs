@@ -12,14 +12,15 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::error::Error;
 use crate::finding::{Action, Detached, Kind, MatchType};
 use crate::lexicon::normalize::noise_run_after;
 use crate::lexicon::{LexCursor, Lexicon};
-use crate::pii::{
-    date, floor_char, PiiCursor, PiiDetectors, PiiKinds, Ymd, PII_HOLD_BACK, PII_LOOKBACK,
-};
+use crate::limits::{Interrupt, ScanLimits};
+use crate::offsets::floor_char;
+use crate::overlap::{self, Overlaps};
+use crate::pii::{date, PiiCursor, PiiDetectors, PiiKinds, Ymd, PII_HOLD_BACK, PII_LOOKBACK};
 use crate::redact::RedactionPolicy;
-use crate::scanner::rank;
 
 /// A finding of a stream, at offsets from the start of the stream.
 #[derive(Clone, Debug)]
@@ -130,9 +131,11 @@ pub struct StreamScanner {
     lex_cursor: LexCursor,
     /// Findings decided by their pass, not yet ordered against the others.
     pending: Vec<Detached>,
-    /// The last finding kept by the overlap rule, while a later one may
-    /// still replace it.
-    last: Option<Detached>,
+    /// The overlap rule, holding the last finding it kept while a later one
+    /// may still replace it.
+    overlaps: Overlaps<Detached>,
+    /// A pass was stopped by its limits: the stream releases nothing more.
+    broken: bool,
     context: usize,
     bound: usize,
     most_held: usize,
@@ -163,7 +166,8 @@ impl StreamScanner {
             pii_cursor: PiiCursor::default(),
             lex_cursor: LexCursor::default(),
             pending: Vec::new(),
-            last: None,
+            overlaps: Overlaps::default(),
+            broken: false,
             context: lex_context.max(PII_LOOKBACK + 16),
             bound: if kinds.any() { PII_HOLD_BACK } else { 0 } + lex_bound,
             most_held: 0,
@@ -192,15 +196,64 @@ impl StreamScanner {
     /// Adds a chunk; returns what is now safe to release.
     pub fn push(&mut self, chunk: &str) -> StreamOutput {
         self.buf.push_str(chunk);
-        self.step(false)
+        self.step(false, &Interrupt::none())
+            .expect("a scan without limits is never interrupted")
+    }
+
+    /// [`StreamScanner::push`] within `limits`: fails when the text now
+    /// decided holds more findings than the limit, or when the token is
+    /// cancelled or the deadline passes during the push. After an error
+    /// the stream is broken: it releases nothing more, not even from
+    /// [`StreamScanner::finish`], so no text it held leaves unscanned.
+    ///
+    /// ```
+    /// use filter_core::{RedactionPolicy, ScanLimits, Scanner};
+    ///
+    /// let mut stream = Scanner::new().stream(&Default::default(), RedactionPolicy::new());
+    /// let limits = ScanLimits::new().max_findings(1);
+    /// assert!(stream.try_push("电话13800138000，", &limits).is_ok());
+    /// let more = "13900139000，13700137000，13600136000，以上号码均已停用，请勿拨打。";
+    /// assert!(stream.try_push(more, &limits).unwrap_err().is_too_many_findings());
+    /// assert_eq!(stream.finish().text, "", "a broken stream releases nothing");
+    /// ```
+    pub fn try_push(&mut self, chunk: &str, limits: &ScanLimits) -> Result<StreamOutput, Error> {
+        self.buf.push_str(chunk);
+        let interrupt = Interrupt::new(limits);
+        self.step(false, &interrupt)
     }
 
     /// Ends the stream; returns everything still held, decided.
     pub fn finish(mut self) -> StreamOutput {
-        self.step(true)
+        self.step(true, &Interrupt::none())
+            .expect("a scan without limits is never interrupted")
     }
 
-    fn step(&mut self, finished: bool) -> StreamOutput {
+    /// Scans what arrived, releases what is decided, keeps the rest.
+    fn step(&mut self, finished: bool, interrupt: &Interrupt<'_>) -> Result<StreamOutput, Error> {
+        if self.broken {
+            return Ok(StreamOutput::default());
+        }
+        let frontier = self.run_passes(finished, interrupt);
+        if let Err(e) = interrupt.result() {
+            self.broken = true;
+            return Err(e);
+        }
+        let (finals, release) = self.decide(frontier);
+        interrupt
+            .check_count(finals.len())
+            .inspect_err(|_| self.broken = true)?;
+        let out = self.release(finals, release);
+        self.most_held = self
+            .most_held
+            .max(self.origin + self.buf.len() - self.released);
+        self.forget_released();
+        Ok(out)
+    }
+
+    /// Runs every pass from its cursor over the buffer, adds what they
+    /// decided to `pending`, and returns the frontier before which nothing
+    /// more will be found.
+    fn run_passes(&mut self, finished: bool, interrupt: &Interrupt<'_>) -> usize {
         let end = self.origin + self.buf.len();
         let mut found = Vec::new();
         let mut frontier = end;
@@ -212,6 +265,7 @@ impl StreamScanner {
                 finished,
                 self.kinds,
                 self.today,
+                interrupt,
                 &mut found,
             );
         }
@@ -223,45 +277,41 @@ impl StreamScanner {
                 self.run_before,
                 finished,
                 self.categories.as_ref(),
+                interrupt,
                 &mut found,
             ));
         }
         self.pending
             .extend(found.iter().map(|f| f.detach(self.origin)));
-        let frontier = if finished {
+        if finished {
             end
         } else {
             self.origin + floor_char(&self.buf, frontier.max(self.released) - self.origin)
-        };
+        }
+    }
 
-        // The overlap rule of `scan()`, fed in the same order: by start,
-        // longer first, more specific first.
-        self.pending
-            .sort_by_key(|f| (f.start, std::cmp::Reverse(f.end), rank(f.kind)));
+    /// Feeds the overlap rule the pending findings that start before the
+    /// frontier, in the order `scan()` feeds it. Returns the findings now
+    /// final and how far text may be released.
+    fn decide(&mut self, frontier: usize) -> (Vec<Detached>, usize) {
+        overlap::sort(&mut self.pending);
         let ready = self.pending.partition_point(|f| f.start < frontier);
         let mut finals = Vec::new();
         for f in self.pending.drain(..ready) {
-            match &self.last {
-                Some(last) if last.end > f.start => {
-                    let contains = last.start <= f.start && f.end <= last.end;
-                    if !contains && rank(f.kind) < rank(last.kind) {
-                        self.last = Some(f);
-                    }
-                }
-                _ => {
-                    finals.extend(self.last.take());
-                    self.last = Some(f);
-                }
-            }
+            finals.extend(self.overlaps.offer(f));
         }
         let mut release = frontier;
-        match &self.last {
-            Some(last) if last.end <= frontier => finals.extend(self.last.take()),
+        match self.overlaps.pending() {
+            Some(last) if last.end <= frontier => finals.extend(self.overlaps.take()),
             Some(last) => release = release.min(last.start),
             None => {}
         }
+        (finals, release)
+    }
 
-        // Release [released, release), redacting the final findings.
+    /// Releases the text from what was released before up to `release`,
+    /// redacting the final findings in it.
+    fn release(&mut self, finals: Vec<Detached>, release: usize) -> StreamOutput {
         let mut out = StreamOutput::default();
         let mut at = self.released;
         for f in finals {
@@ -287,9 +337,11 @@ impl StreamScanner {
             at = release;
         }
         self.released = at;
-        self.most_held = self.most_held.max(end - self.released);
+        out
+    }
 
-        // Keep the held-back text and the context the passes look back at.
+    /// Drops the released text but the context the passes look back at.
+    fn forget_released(&mut self) {
         let keep = floor_char(
             &self.buf,
             self.released.saturating_sub(self.context).max(self.origin) - self.origin,
@@ -299,7 +351,6 @@ impl StreamScanner {
             self.buf.drain(..keep);
             self.origin += keep;
         }
-        out
     }
 
     /// Adds the code points and UTF-16 units of `from..to` to the

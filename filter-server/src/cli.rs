@@ -1,21 +1,24 @@
 //! The command line: `serve` (also with no subcommand), `scan`, `redact`,
 //! `check-wordlists`.
 //!
-//! Exit status of `scan` and `redact` follows grep: 0 when nothing was
-//! found, 1 when something was, 2 on error. `serve` exits 0 after a clean
-//! shutdown and 2 on bad configuration, before binding.
+//! Exit status: `scan` follows grep (0 nothing found, 1 something found,
+//! 2 error); `redact` is 0 when it wrote its output, found something or
+//! not, and 2 on error; `serve` exits 0 after a clean shutdown and 2 on bad
+//! configuration, before binding. A closed output pipe (`scan | head`)
+//! ends a command quietly with status 0.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use filter_core::{Finding, Kind, Lexicon, OffsetMapper, ScanOptions, Scanner};
+use filter_core::{Finding, HashKey, Kind, Lexicon, OffsetMapper, ScanOptions, Scanner};
 use serde::Serialize;
 
-use crate::config::{LogFormat, ServeArgs};
-use crate::operators::policy_from_settings;
+use crate::config::{ConfigError, LogFormat, ServeArgs};
+use crate::operators::{policy_from_settings, OperatorError};
 use crate::server::{self, ServeError};
+use crate::wordlists::Wordlists;
 
 /// Compliance content filter: finds and redacts personal data and
 /// sensitive words in Chinese and English text.
@@ -53,15 +56,55 @@ struct CheckArgs {
     dir: PathBuf,
 }
 
+/// A kind on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    /// Resident identity numbers.
+    #[value(name = "id_card")]
+    IdCard,
+    /// Mobile numbers.
+    #[value(name = "phone")]
+    Phone,
+    /// Payment card numbers.
+    #[value(name = "bank_card")]
+    BankCard,
+    /// Email addresses.
+    #[value(name = "email")]
+    Email,
+    /// API keys and access key ids.
+    #[value(name = "secret")]
+    Secret,
+    /// Terms of the word lists.
+    #[value(name = "sensitive_word")]
+    SensitiveWord,
+}
+
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Kind {
+        match k {
+            KindArg::IdCard => Kind::IdCard,
+            KindArg::Phone => Kind::Phone,
+            KindArg::BankCard => Kind::BankCard,
+            KindArg::Email => Kind::Email,
+            KindArg::Secret => Kind::Secret,
+            KindArg::SensitiveWord => Kind::SensitiveWord,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 struct Selection {
-    /// Directory of word lists (`*.txt`, see wordlists/README.md).
+    /// Directory of word lists (`*.txt`, see wordlists/README.md)
+    /// [default: the lists bundled in the binary, as `serve` uses].
     #[arg(long, value_name = "DIR", env = "FILTER_WORDLISTS")]
     wordlists: Option<PathBuf>,
-    /// Only these kinds, comma-separated (id_card, phone, bank_card, email,
-    /// secret, sensitive_word). Default: all.
-    #[arg(long, value_delimiter = ',', value_name = "KIND")]
-    kinds: Vec<String>,
+    /// Only these kinds, comma-separated [default: all].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
+    kinds: Vec<KindArg>,
+    /// Only sensitive words of these word-list categories, comma-separated
+    /// [default: all].
+    #[arg(long, value_delimiter = ',', value_name = "CATEGORY")]
+    categories: Vec<String>,
     /// Files to read; `-` or none for standard input.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -84,8 +127,9 @@ struct RedactArgs {
     /// `id_card=label`, `bank_card=remove`, `secret=label:[KEY]`.
     #[arg(long = "operator", value_name = "KIND=OP")]
     operators: Vec<String>,
-    /// File holding the key for the `hash` operator (HMAC-SHA256).
-    #[arg(long, value_name = "FILE")]
+    /// File holding the key of the `hash` operator: its bytes without one
+    /// trailing line ending, the same rule as `serve`.
+    #[arg(long, value_name = "FILE", env = "FILTER_HASH_KEY_FILE")]
     hash_key_file: Option<PathBuf>,
 }
 
@@ -97,39 +141,81 @@ enum Format {
     Json,
 }
 
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error("--wordlists {lists}: {source}")]
+    Wordlists {
+        lists: Wordlists,
+        source: filter_core::Error,
+    },
+    #[error("{0}")]
+    Selection(String),
+    #[error(transparent)]
+    Operator(#[from] OperatorError),
+    #[error("--hash-key-file: {0}")]
+    HashKey(filter_core::Error),
+    #[error("{name}: {source}")]
+    Input { name: String, source: io::Error },
+    #[error("{name}: not UTF-8 (invalid byte at offset {offset})")]
+    NotUtf8 { name: String, offset: usize },
+    #[error("--log {filter:?}: {reason}")]
+    Log { filter: String, reason: String },
+    #[error("writing the output: {0}")]
+    Output(io::Error),
+    #[error("starting the runtime: {0}")]
+    Runtime(io::Error),
+}
+
+impl CliError {
+    fn output(e: io::Error) -> CliError {
+        CliError::Output(e)
+    }
+}
+
 /// Runs the command line and returns the process exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => return serve(&cli.serve),
-        Some(Command::Serve(args)) => return serve(&args),
-        Some(Command::Scan(args)) => scan(&args),
-        Some(Command::Redact(args)) => redact(&args),
-        Some(Command::CheckWordlists(args)) => check_wordlists(&args).map(|()| false),
+        None => serve(&cli.serve).map(|()| 0),
+        Some(Command::Serve(args)) => serve(&args).map(|()| 0),
+        Some(Command::Scan(args)) => scan(&args).map(u8::from),
+        Some(Command::Redact(args)) => redact(&args).map(|()| 0),
+        Some(Command::CheckWordlists(args)) => check_wordlists(&args).map(|()| 0),
     };
     match result {
-        Ok(false) => ExitCode::from(0),
-        Ok(true) => ExitCode::from(1),
-        Err(msg) => {
-            let _ = writeln!(io::stderr(), "filter-server: {msg}");
+        Ok(code) => ExitCode::from(code),
+        // `scan | head`: the reader has what it wanted.
+        Err(CliError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(0),
+        Err(CliError::Serve(e)) if !e.is_startup() => {
+            let _ = writeln!(io::stderr(), "filter-server: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "filter-server: {e}");
             ExitCode::from(2)
         }
     }
 }
 
-fn serve(args: &ServeArgs) -> ExitCode {
-    let fail = |msg: &str| {
-        let _ = writeln!(io::stderr(), "filter-server: {msg}");
-        ExitCode::from(2)
-    };
-    let config = match args.resolve() {
-        Ok(c) => c,
-        Err(msg) => return fail(&msg),
-    };
-    let filter = match tracing_subscriber::EnvFilter::try_new(&config.log) {
-        Ok(f) => f,
-        Err(e) => return fail(&format!("--log {:?}: {e}", config.log)),
-    };
+fn serve(args: &ServeArgs) -> Result<(), CliError> {
+    if args.print_config {
+        let settings = args.merged()?.with_defaults();
+        let text = toml::to_string(&settings).map_err(|e| CliError::Selection(e.to_string()))?;
+        return io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(CliError::output);
+    }
+    let config = args.resolve()?;
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&config.log).map_err(|e| CliError::Log {
+            filter: config.log.clone(),
+            reason: e.to_string(),
+        })?;
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
@@ -138,21 +224,14 @@ fn serve(args: &ServeArgs) -> ExitCode {
         LogFormat::Json => logs.json().init(),
         LogFormat::Text => logs.init(),
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Large scans run on the blocking pool, at most this many at once.
+        .max_blocking_threads(16)
         .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(&format!("starting the runtime: {e}")),
-    };
-    match runtime.block_on(server::run(config)) {
-        Ok(()) => ExitCode::from(0),
-        Err(ServeError::Startup(msg)) => fail(&msg),
-        Err(ServeError::Runtime(msg)) => {
-            let _ = writeln!(io::stderr(), "filter-server: {msg}");
-            ExitCode::from(1)
-        }
-    }
+        .map_err(CliError::Runtime)?;
+    runtime.block_on(server::run(config))?;
+    Ok(())
 }
 
 /// An input: its name for messages and its text.
@@ -161,57 +240,97 @@ struct Input {
     text: String,
 }
 
-fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, String> {
+fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, CliError> {
     let stdin_only = [PathBuf::from("-")];
     let files = if files.is_empty() {
         &stdin_only[..]
     } else {
         files
     };
-    files
-        .iter()
-        .map(|path| {
-            let (name, bytes) = if path.as_os_str() == "-" {
-                let mut buf = Vec::new();
-                io::stdin()
-                    .read_to_end(&mut buf)
-                    .map_err(|e| format!("standard input: {e}"))?;
-                ("-".to_string(), buf)
-            } else {
-                let name = path.display().to_string();
-                let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-                (name, bytes)
-            };
-            let text = String::from_utf8(bytes).map_err(|e| {
-                format!(
-                    "{name}: not UTF-8 (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                )
-            })?;
-            Ok(Input { name, text })
-        })
-        .collect()
+    files.iter().map(|path| read_input(path)).collect()
 }
 
-fn build(selection: &Selection) -> Result<(Scanner, ScanOptions), String> {
-    let kinds = selection
-        .kinds
-        .iter()
-        .map(|k| k.trim().parse::<Kind>().map_err(|e| e.to_string()))
-        .collect::<Result<Vec<_>, _>>()?;
+fn read_input(path: &std::path::Path) -> Result<Input, CliError> {
+    let (name, bytes) = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        let read = io::stdin().read_to_end(&mut buf);
+        let name = "-".to_string();
+        read.map_err(|source| CliError::Input {
+            name: "standard input".into(),
+            source,
+        })?;
+        (name, buf)
+    } else {
+        let name = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => (name, bytes),
+            Err(source) => return Err(CliError::Input { name, source }),
+        }
+    };
+    let text = String::from_utf8(bytes).map_err(|e| CliError::NotUtf8 {
+        name: name.clone(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    Ok(Input { name, text })
+}
+
+/// The scanner and options of a selection. A selection that can find
+/// nothing is an error, not a silent empty answer.
+fn build(selection: &Selection) -> Result<(Scanner, ScanOptions), CliError> {
+    let kinds: Vec<Kind> = selection.kinds.iter().map(|&k| k.into()).collect();
+    let words = kinds.is_empty() || kinds.contains(&Kind::SensitiveWord);
+    if !selection.categories.is_empty() && !words {
+        return Err(CliError::Selection(
+            "--categories selects sensitive words, which --kinds leaves out".into(),
+        ));
+    }
     let mut builder = Scanner::builder();
-    if let Some(dir) = &selection.wordlists {
-        let lexicon = Lexicon::from_dir(dir).map_err(|e| e.to_string())?;
+    if words {
+        let lists = Wordlists::from_option(selection.wordlists.clone());
+        let lexicon = lists.load().map_err(|source| CliError::Wordlists {
+            lists: lists.clone(),
+            source,
+        })?;
         for w in lexicon.warnings() {
             let _ = writeln!(io::stderr(), "filter-server: warning: {w}");
         }
+        check_categories(&lexicon, &selection.categories)?;
+        if kinds == [Kind::SensitiveWord] && lexicon.term_count() == 0 {
+            return Err(CliError::Selection(format!(
+                "--kinds sensitive_word: {lists} hold no terms, so nothing can be found"
+            )));
+        }
         builder.words(lexicon);
     }
-    let scanner = builder.build().map_err(|e| e.to_string())?;
-    Ok((scanner, ScanOptions::new().kinds(&kinds)))
+    let scanner = builder
+        .build()
+        .map_err(|e| CliError::Selection(e.to_string()))?;
+    Ok((
+        scanner,
+        ScanOptions::new()
+            .kinds(&kinds)
+            .categories(&selection.categories),
+    ))
 }
 
-fn scan(args: &ScanArgs) -> Result<bool, String> {
+fn check_categories(lexicon: &Lexicon, wanted: &[String]) -> Result<(), CliError> {
+    let unknown: Vec<&str> = wanted
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !lexicon.categories().any(|k| k == *c))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<&str> = lexicon.categories().collect();
+    Err(CliError::Selection(format!(
+        "--categories: unknown {} (known: {})",
+        unknown.join(", "),
+        known.join(", ")
+    )))
+}
+
+fn scan(args: &ScanArgs) -> Result<bool, CliError> {
     let (scanner, options) = build(&args.selection)?;
     let inputs = read_inputs(&args.selection.files)?;
     let stdout = io::stdout();
@@ -220,9 +339,9 @@ fn scan(args: &ScanArgs) -> Result<bool, String> {
     for input in &inputs {
         let findings = scanner.scan_with(&input.text, &options);
         any |= !findings.is_empty();
-        print_findings(&mut out, input, &findings, args.format).map_err(|e| e.to_string())?;
+        print_findings(&mut out, input, &findings, args.format).map_err(CliError::output)?;
     }
-    out.flush().map_err(|e| e.to_string())?;
+    out.flush().map_err(CliError::output)?;
     Ok(any)
 }
 
@@ -235,10 +354,10 @@ fn print_findings(
     let mut offsets = OffsetMapper::new(&input.text);
     let mut lines = LineCounter::default();
     for f in findings {
-        let (cp_start, u16_start) = offsets.map(f.start());
-        let (cp_end, u16_end) = offsets.map(f.end());
         match format {
             Format::Json => {
+                let (cp_start, u16_start) = offsets.map(f.start());
+                let (cp_end, u16_end) = offsets.map(f.end());
                 let line = JsonFinding {
                     file: &input.name,
                     kind: f.kind().as_str(),
@@ -319,52 +438,53 @@ impl LineCounter {
     }
 }
 
-fn redact(args: &RedactArgs) -> Result<bool, String> {
+fn redact(args: &RedactArgs) -> Result<(), CliError> {
+    if std::env::var_os("FILTER_HASH_KEY").is_some() && args.hash_key_file.is_none() {
+        return Err(CliError::Selection(
+            "FILTER_HASH_KEY is not read: put the key in a file and pass --hash-key-file \
+             (or FILTER_HASH_KEY_FILE), as serve takes it"
+                .into(),
+        ));
+    }
+    let key = args
+        .hash_key_file
+        .as_deref()
+        .map(HashKey::from_file)
+        .transpose()
+        .map_err(CliError::HashKey)?;
+    let policy = policy_from_settings(&args.operators, key.as_ref())?;
     let (scanner, options) = build(&args.selection)?;
-    let key = match &args.hash_key_file {
-        Some(path) => Some(std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?),
-        None => std::env::var("FILTER_HASH_KEY")
-            .ok()
-            .map(String::into_bytes),
-    };
-    let policy = policy_from_settings(&args.operators, key.as_deref())?;
     let inputs = read_inputs(&args.selection.files)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let mut any = false;
     for input in &inputs {
         let findings = scanner.scan_with(&input.text, &options);
-        any |= !findings.is_empty();
         out.write_all(policy.apply(&input.text, &findings).as_bytes())
-            .map_err(|e| e.to_string())?;
+            .map_err(CliError::output)?;
     }
-    out.flush().map_err(|e| e.to_string())?;
-    Ok(any)
+    out.flush().map_err(CliError::output)
 }
 
-fn check_wordlists(args: &CheckArgs) -> Result<(), String> {
-    let lexicon = Lexicon::from_dir(&args.dir).map_err(|e| e.to_string())?;
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let write = |out: &mut io::StdoutLock<'_>, line: String| {
-        writeln!(out, "{line}").map_err(|e| e.to_string())
-    };
+fn check_wordlists(args: &CheckArgs) -> Result<(), CliError> {
+    let lists = Wordlists::Dir(args.dir.clone());
+    let lexicon = lists
+        .load()
+        .map_err(|source| CliError::Wordlists { lists, source })?;
+    let mut out = io::stdout().lock();
+    let mut write = |line: String| writeln!(out, "{line}").map_err(CliError::output);
     for (category, count) in lexicon.category_counts() {
         let action = lexicon.category_action(category).map_or("", |a| a.as_str());
-        write(&mut out, format!("{category}: {count} terms ({action})"))?;
+        write(format!("{category}: {count} terms ({action})"))?;
     }
-    write(&mut out, format!("allow: {} terms", lexicon.allow_count()))?;
-    write(
-        &mut out,
-        format!(
-            "total: {} terms in {} categories, {} warnings",
-            lexicon.term_count(),
-            lexicon.category_counts().len(),
-            lexicon.warnings().len()
-        ),
-    )?;
+    write(format!("allow: {} terms", lexicon.allow_count()))?;
+    write(format!(
+        "total: {} terms in {} categories, {} warnings",
+        lexicon.term_count(),
+        lexicon.category_counts().len(),
+        lexicon.warnings().len()
+    ))?;
     for w in lexicon.warnings() {
-        write(&mut out, format!("warning: {w}"))?;
+        write(format!("warning: {w}"))?;
     }
     Ok(())
 }

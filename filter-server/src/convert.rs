@@ -2,7 +2,7 @@
 //! INVALID_ARGUMENT naming the field.
 
 use filter_core::{
-    Action, Finding, Kind, Lexicon, MatchType, OffsetMapper, Operator, RedactionPolicy,
+    Action, Finding, HashKey, Kind, Lexicon, MatchType, OffsetMapper, Operator, RedactionPolicy,
 };
 use tonic::Status;
 
@@ -63,10 +63,14 @@ pub fn categories(raw: &[String], lexicon: &Lexicon) -> Result<(), Status> {
     Ok(())
 }
 
+/// The longest label text, in bytes: a label is copied for every finding,
+/// so its length multiplies the size of the answer.
+pub const MAX_LABEL_BYTES: usize = 64;
+
 /// The policy for a request: the server's default with the overrides.
 pub fn policy(
     overrides: &[proto::OperatorOverride],
-    hash_key: Option<&[u8]>,
+    hash_key: Option<&HashKey>,
 ) -> Result<RedactionPolicy, Status> {
     let mut policy = RedactionPolicy::new();
     for (i, o) in overrides.iter().enumerate() {
@@ -79,6 +83,12 @@ pub fn policy(
             .ok_or_else(|| Status::invalid_argument(format!("{field}: missing")))?;
         let op = match op {
             proto::operator::Operator::Label(l) if l.text.is_empty() => Operator::label(),
+            proto::operator::Operator::Label(l) if l.text.len() > MAX_LABEL_BYTES => {
+                return Err(Status::invalid_argument(format!(
+                    "{field}.label.text: {} bytes; at most {MAX_LABEL_BYTES}",
+                    l.text.len()
+                )))
+            }
             proto::operator::Operator::Label(l) => Operator::label_text(&l.text),
             proto::operator::Operator::Mask(m) => {
                 Operator::mask(m.keep_start as usize, m.keep_end as usize)
@@ -95,7 +105,7 @@ pub fn policy(
                 } else {
                     h.hex_len as usize
                 };
-                Operator::hash(key, len)
+                Operator::hash(key.as_bytes(), len)
                     .map_err(|e| Status::invalid_argument(format!("{field}.hash: {e}")))?
             }
         };

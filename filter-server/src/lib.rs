@@ -1,15 +1,39 @@
-//! The `filter-server` binary's library: command-line commands, and the
-//! pieces that tests drive in-process.
+//! The `filter-server` binary as a library: the command line, the service
+//! for in-process use (the load and soak benchmarks), and the generated
+//! gRPC types for clients written in Rust.
+//!
+//! ```no_run
+//! use filter_server::{run_until, ServeArgs};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut args = ServeArgs::default();
+//! args.settings.listen = Some("127.0.0.1:0".into());
+//! let config = args.resolve()?;
+//! let stop = async { tokio::signal::ctrl_c().await.ok(); "ctrl-c" };
+//! run_until(config, stop, |addr, _| println!("listening on {addr}")).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 
-pub mod cli;
-pub mod config;
-pub mod convert;
-pub mod guard;
-pub mod metrics;
-pub mod operators;
+mod cli;
+mod config;
+mod convert;
+mod guard;
+mod http;
+mod listener;
+mod metrics;
+mod operators;
 pub mod proto;
-pub mod server;
-pub mod service;
-pub mod tls;
+mod reload;
+mod server;
+mod service;
+mod stream;
+mod tls;
+mod wordlists;
+
+pub use crate::cli::main;
+pub use crate::config::{Config, ConfigError, LogFormat, ServeArgs, Settings};
+pub use crate::server::{run, run_until, ServeError};
+pub use crate::wordlists::Wordlists;

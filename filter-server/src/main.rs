@@ -3,5 +3,5 @@
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    filter_server::cli::main()
+    filter_server::main()
 }

@@ -2,36 +2,158 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tonic::Code;
 
-/// The RPCs measured, in the order of their counters.
-pub const RPCS: [&str; 4] = ["Scan", "Redact", "ScanStream", "ReloadWordlists"];
+/// The RPCs of `contentfilter.v1.ContentFilter`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rpc {
+    /// `Scan`.
+    Scan,
+    /// `Redact`.
+    Redact,
+    /// `ScanStream`.
+    ScanStream,
+    /// `ReloadWordlists`.
+    ReloadWordlists,
+}
 
-/// gRPC status code names, indexed by code.
-const CODES: [&str; 17] = [
-    "OK",
-    "CANCELLED",
-    "UNKNOWN",
-    "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED",
-    "NOT_FOUND",
-    "ALREADY_EXISTS",
-    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION",
-    "ABORTED",
-    "OUT_OF_RANGE",
-    "UNIMPLEMENTED",
-    "INTERNAL",
-    "UNAVAILABLE",
-    "DATA_LOSS",
-    "UNAUTHENTICATED",
+impl Rpc {
+    /// Every RPC, in the order of their counters.
+    pub const ALL: [Rpc; 4] = [
+        Rpc::Scan,
+        Rpc::Redact,
+        Rpc::ScanStream,
+        Rpc::ReloadWordlists,
+    ];
+
+    /// The method name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rpc::Scan => "Scan",
+            Rpc::Redact => "Redact",
+            Rpc::ScanStream => "ScanStream",
+            Rpc::ReloadWordlists => "ReloadWordlists",
+        }
+    }
+
+    /// The HTTP/2 path of the RPC.
+    pub fn path(self) -> &'static str {
+        match self {
+            Rpc::Scan => "/contentfilter.v1.ContentFilter/Scan",
+            Rpc::Redact => "/contentfilter.v1.ContentFilter/Redact",
+            Rpc::ScanStream => "/contentfilter.v1.ContentFilter/ScanStream",
+            Rpc::ReloadWordlists => "/contentfilter.v1.ContentFilter/ReloadWordlists",
+        }
+    }
+
+    /// The RPC of a request path, if it is one of ours.
+    pub fn from_path(path: &str) -> Option<Rpc> {
+        Rpc::ALL.into_iter().find(|r| r.path() == path)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The listeners of the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listener {
+    /// The gRPC listener.
+    Grpc,
+    /// The metrics listener.
+    Metrics,
+}
+
+impl Listener {
+    const ALL: [Listener; 2] = [Listener::Grpc, Listener::Metrics];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Listener::Grpc => "grpc",
+            Listener::Metrics => "metrics",
+        }
+    }
+}
+
+/// Why a request was refused before it was scanned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Too many ScanStream calls open.
+    Streams,
+    /// Too many health watches or reflection streams open.
+    AuxStreams,
+    /// More findings than the limit.
+    Findings,
+    /// A response larger than the limit.
+    ResponseSize,
+}
+
+impl Refusal {
+    const ALL: [Refusal; 4] = [
+        Refusal::Streams,
+        Refusal::AuxStreams,
+        Refusal::Findings,
+        Refusal::ResponseSize,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Refusal::Streams => "streams",
+            Refusal::AuxStreams => "aux_streams",
+            Refusal::Findings => "findings",
+            Refusal::ResponseSize => "response_size",
+        }
+    }
+}
+
+/// The name of a status code, as gRPC spells it.
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// The status codes, in numeric order.
+const CODES: [Code; 17] = [
+    Code::Ok,
+    Code::Cancelled,
+    Code::Unknown,
+    Code::InvalidArgument,
+    Code::DeadlineExceeded,
+    Code::NotFound,
+    Code::AlreadyExists,
+    Code::PermissionDenied,
+    Code::ResourceExhausted,
+    Code::FailedPrecondition,
+    Code::Aborted,
+    Code::OutOfRange,
+    Code::Unimplemented,
+    Code::Internal,
+    Code::Unavailable,
+    Code::DataLoss,
+    Code::Unauthenticated,
 ];
 
 /// Latency bucket bounds, in seconds.
@@ -45,12 +167,16 @@ struct Histogram {
     sum_micros: AtomicU64,
 }
 
+/// Findings by kind, then by category: a category is allocated once, when
+/// first seen, not per finding.
+type FindingCounts = BTreeMap<&'static str, BTreeMap<String, u64>>;
+
 /// The server's metrics, shared by every request.
 #[derive(Default)]
 pub struct Metrics {
-    requests: [[AtomicU64; 17]; RPCS.len()],
-    latency: [Histogram; RPCS.len()],
-    findings: Mutex<BTreeMap<(&'static str, String), u64>>,
+    requests: [[AtomicU64; CODES.len()]; Rpc::ALL.len()],
+    latency: [Histogram; Rpc::ALL.len()],
+    findings: Mutex<FindingCounts>,
     bytes_scanned: AtomicU64,
     lexicon_terms: AtomicU64,
     lexicon_categories: AtomicU64,
@@ -59,17 +185,17 @@ pub struct Metrics {
     last_reload_ok: AtomicI64,
     last_reload_time: AtomicU64,
     streams_open: AtomicI64,
-}
-
-fn rpc_index(rpc: &str) -> usize {
-    RPCS.iter().position(|r| *r == rpc).unwrap_or(0)
+    connections_open: [AtomicI64; Listener::ALL.len()],
+    connections_refused: [AtomicU64; Listener::ALL.len()],
+    handshake_timeouts: [AtomicU64; Listener::ALL.len()],
+    refused: [AtomicU64; Refusal::ALL.len()],
 }
 
 impl Metrics {
     /// Counts a finished request.
-    pub fn request(&self, rpc: &str, code: tonic::Code, elapsed: Duration) {
-        let i = rpc_index(rpc);
-        self.requests[i][(code as usize).min(16)].fetch_add(1, Relaxed);
+    pub fn request(&self, rpc: Rpc, code: Code, elapsed: Duration) {
+        let i = rpc.index();
+        self.requests[i][code as usize].fetch_add(1, Relaxed);
         let secs = elapsed.as_secs_f64();
         let h = &self.latency[i];
         let b = BUCKETS
@@ -87,12 +213,13 @@ impl Metrics {
 
     /// Counts findings by kind and category.
     pub fn findings<'a>(&self, found: impl Iterator<Item = (&'static str, &'a str)>) {
-        let mut map = self.findings.lock().expect("metrics lock");
+        let mut map = self.findings.lock().unwrap_or_else(|e| e.into_inner());
         for (kind, category) in found {
-            match map.get_mut(&(kind, category.to_string())) {
+            let by_category = map.entry(kind).or_default();
+            match by_category.get_mut(category) {
                 Some(n) => *n += 1,
                 None => {
-                    map.insert((kind, category.to_string()), 1);
+                    by_category.insert(category.to_string(), 1);
                 }
             }
         }
@@ -123,99 +250,170 @@ impl Metrics {
         self.streams_open.fetch_add(delta, Relaxed);
     }
 
-    /// Streams open now.
-    pub fn streams_open(&self) -> i64 {
-        self.streams_open.load(Relaxed)
+    /// A connection opened (+1) or closed (-1).
+    pub fn connection_opened(&self, listener: Listener, delta: i64) {
+        self.connections_open[listener as usize].fetch_add(delta, Relaxed);
+    }
+
+    /// A connection closed at once because the listener was full.
+    pub fn connection_refused(&self, listener: Listener) {
+        self.connections_refused[listener as usize].fetch_add(1, Relaxed);
+    }
+
+    /// A connection closed because its handshake took too long.
+    pub fn handshake_timeout(&self, listener: Listener) {
+        self.handshake_timeouts[listener as usize].fetch_add(1, Relaxed);
+    }
+
+    /// A request refused by a limit.
+    pub fn refused(&self, why: Refusal) {
+        self.refused[why as usize].fetch_add(1, Relaxed);
     }
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(
+        self.render_requests(&mut s);
+        self.render_latency(&mut s);
+        self.render_findings(&mut s);
+        self.render_connections(&mut s);
+        self.render_gauges(&mut s);
+        s
+    }
+
+    fn render_requests(&self, s: &mut String) {
+        header(
             s,
-            "# HELP contentfilter_requests_total Finished requests by RPC and status."
+            "contentfilter_requests_total",
+            "counter",
+            "Finished requests by RPC and status.",
         );
-        let _ = writeln!(s, "# TYPE contentfilter_requests_total counter");
-        for (i, rpc) in RPCS.iter().enumerate() {
-            for (c, code) in CODES.iter().enumerate() {
-                let n = self.requests[i][c].load(Relaxed);
+        for rpc in Rpc::ALL {
+            for code in CODES {
+                let n = self.requests[rpc.index()][code as usize].load(Relaxed);
                 if n > 0 {
                     let _ = writeln!(
                         s,
-                        "contentfilter_requests_total{{rpc=\"{rpc}\",code=\"{code}\"}} {n}"
+                        "contentfilter_requests_total{{rpc=\"{}\",code=\"{}\"}} {n}",
+                        rpc.as_str(),
+                        code_name(code)
                     );
                 }
             }
         }
-        let _ = writeln!(
-            s,
-            "# HELP contentfilter_request_duration_seconds Request latency by RPC."
-        );
-        let _ = writeln!(s, "# TYPE contentfilter_request_duration_seconds histogram");
-        for (i, rpc) in RPCS.iter().enumerate() {
-            let h = &self.latency[i];
+    }
+
+    fn render_latency(&self, s: &mut String) {
+        let name = "contentfilter_request_duration_seconds";
+        header(s, name, "histogram", "Request latency by RPC.");
+        for rpc in Rpc::ALL {
+            let (h, rpc) = (&self.latency[rpc.index()], rpc.as_str());
             let mut cumulative = 0;
             for (b, le) in BUCKETS.iter().enumerate() {
                 cumulative += h.counts[b].load(Relaxed);
-                let _ = writeln!(
-                    s,
-                    "contentfilter_request_duration_seconds_bucket{{rpc=\"{rpc}\",le=\"{le}\"}} {cumulative}"
-                );
+                let _ = writeln!(s, "{name}_bucket{{rpc=\"{rpc}\",le=\"{le}\"}} {cumulative}");
             }
             cumulative += h.counts[BUCKETS.len()].load(Relaxed);
-            let _ = writeln!(s, "contentfilter_request_duration_seconds_bucket{{rpc=\"{rpc}\",le=\"+Inf\"}} {cumulative}");
             let sum = h.sum_micros.load(Relaxed) as f64 / 1e6;
             let _ = writeln!(
                 s,
-                "contentfilter_request_duration_seconds_sum{{rpc=\"{rpc}\"}} {sum}"
-            );
-            let _ = writeln!(
-                s,
-                "contentfilter_request_duration_seconds_count{{rpc=\"{rpc}\"}} {cumulative}"
+                "{name}_bucket{{rpc=\"{rpc}\",le=\"+Inf\"}} {cumulative}\n{name}_sum{{rpc=\"{rpc}\"}} {sum}\n{name}_count{{rpc=\"{rpc}\"}} {cumulative}"
             );
         }
-        let _ = writeln!(
+    }
+
+    fn render_findings(&self, s: &mut String) {
+        header(
             s,
-            "# HELP contentfilter_findings_total Findings by kind and category."
+            "contentfilter_findings_total",
+            "counter",
+            "Findings by kind and category.",
         );
-        let _ = writeln!(s, "# TYPE contentfilter_findings_total counter");
-        for ((kind, category), n) in self.findings.lock().expect("metrics lock").iter() {
-            let category = category.replace('\\', "\\\\").replace('"', "\\\"");
-            let _ = writeln!(
-                s,
-                "contentfilter_findings_total{{kind=\"{kind}\",category=\"{category}\"}} {n}"
-            );
+        let map = self.findings.lock().unwrap_or_else(|e| e.into_inner());
+        for (kind, by_category) in map.iter() {
+            for (category, n) in by_category {
+                let _ = writeln!(
+                    s,
+                    "contentfilter_findings_total{{kind=\"{kind}\",category=\"{}\"}} {n}",
+                    label_value(category)
+                );
+            }
         }
+    }
+
+    fn render_connections(&self, s: &mut String) {
+        let families: [(&str, &str, &str, &[AtomicI64]); 1] = [(
+            "contentfilter_connections_open",
+            "gauge",
+            "Connections open now, by listener.",
+            &self.connections_open,
+        )];
+        for (name, kind, help, values) in families {
+            header(s, name, kind, help);
+            for l in Listener::ALL {
+                let v = values[l as usize].load(Relaxed);
+                let _ = writeln!(s, "{name}{{listener=\"{}\"}} {v}", l.as_str());
+            }
+        }
+        let counters: [(&str, &str, &[AtomicU64]); 2] = [
+            (
+                "contentfilter_connections_refused_total",
+                "Connections closed at once because the listener had its most open.",
+                &self.connections_refused,
+            ),
+            (
+                "contentfilter_handshake_timeouts_total",
+                "Connections closed because the handshake or protocol preface took too long.",
+                &self.handshake_timeouts,
+            ),
+        ];
+        for (name, help, values) in counters {
+            header(s, name, "counter", help);
+            for l in Listener::ALL {
+                let v = values[l as usize].load(Relaxed);
+                let _ = writeln!(s, "{name}{{listener=\"{}\"}} {v}", l.as_str());
+            }
+        }
+        let name = "contentfilter_refused_total";
+        header(s, name, "counter", "Requests refused by a limit, by limit.");
+        for r in Refusal::ALL {
+            let v = self.refused[r as usize].load(Relaxed);
+            let _ = writeln!(s, "{name}{{limit=\"{}\"}} {v}", r.as_str());
+        }
+    }
+
+    fn render_gauges(&self, s: &mut String) {
+        let load = |a: &AtomicU64| a.load(Relaxed).to_string();
         let gauges: [(&str, &str, &str, String); 8] = [
             (
                 "contentfilter_scanned_bytes_total",
                 "counter",
                 "Bytes of text scanned.",
-                self.bytes_scanned.load(Relaxed).to_string(),
+                load(&self.bytes_scanned),
             ),
             (
                 "contentfilter_lexicon_terms",
                 "gauge",
                 "Terms in the lexicon in service.",
-                self.lexicon_terms.load(Relaxed).to_string(),
+                load(&self.lexicon_terms),
             ),
             (
                 "contentfilter_lexicon_categories",
                 "gauge",
                 "Categories in the lexicon in service.",
-                self.lexicon_categories.load(Relaxed).to_string(),
+                load(&self.lexicon_categories),
             ),
             (
                 "contentfilter_reloads_ok_total",
                 "counter",
                 "Word-list reloads that succeeded.",
-                self.reloads_ok.load(Relaxed).to_string(),
+                load(&self.reloads_ok),
             ),
             (
                 "contentfilter_reloads_failed_total",
                 "counter",
                 "Word-list reloads that failed (old lists kept).",
-                self.reloads_failed.load(Relaxed).to_string(),
+                load(&self.reloads_failed),
             ),
             (
                 "contentfilter_last_reload_success",
@@ -227,7 +425,7 @@ impl Metrics {
                 "contentfilter_last_reload_timestamp_seconds",
                 "gauge",
                 "Time of the last reload attempt.",
-                self.last_reload_time.load(Relaxed).to_string(),
+                load(&self.last_reload_time),
             ),
             (
                 "contentfilter_streams_open",
@@ -237,61 +435,61 @@ impl Metrics {
             ),
         ];
         for (name, kind, help, value) in gauges {
-            let _ = writeln!(
-                s,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
+            header(s, name, kind, help);
+            let _ = writeln!(s, "{name} {value}");
         }
-        s
     }
 }
 
-/// Serves `GET /metrics` on `addr` until the process ends.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
-    loop {
-        let Ok((mut conn, _)) = listener.accept().await else {
-            continue;
-        };
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 4096];
-            let mut len = 0;
-            // Read the request head, bounded in size and time.
-            let head = tokio::time::timeout(Duration::from_secs(5), async {
-                while len < buf.len() {
-                    let n = conn.read(&mut buf[len..]).await.ok()?;
-                    if n == 0 {
-                        return None;
-                    }
-                    len += n;
-                    if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                        return Some(());
-                    }
-                }
-                None
-            })
-            .await;
-            if !matches!(head, Ok(Some(()))) {
-                return;
+fn header(s: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A label value escaped as the exposition format asks.
+fn label_value(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rpc_has_its_own_counters() {
+        let m = Metrics::default();
+        for (i, rpc) in Rpc::ALL.into_iter().enumerate() {
+            assert_eq!(Rpc::from_path(rpc.path()), Some(rpc));
+            for _ in 0..=i {
+                m.request(rpc, Code::ResourceExhausted, Duration::from_micros(50));
             }
-            let response = if buf.starts_with(b"GET /metrics ") || buf.starts_with(b"GET /metrics?")
-            {
-                let body = metrics.render();
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-            } else {
-                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    .to_string()
-            };
-            let _ = conn.write_all(response.as_bytes()).await;
-            let _ = conn.shutdown().await;
-        });
+        }
+        let text = m.render();
+        for (i, rpc) in Rpc::ALL.into_iter().enumerate() {
+            let line = format!(
+                "contentfilter_requests_total{{rpc=\"{}\",code=\"RESOURCE_EXHAUSTED\"}} {}",
+                rpc.as_str(),
+                i + 1
+            );
+            assert!(text.contains(&line), "{line}\n{text}");
+        }
+        assert_eq!(Rpc::from_path("/contentfilter.v1.ContentFilter/Nope"), None);
     }
-}
 
-/// Binds the metrics listener.
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
+    #[test]
+    fn code_names_follow_the_numbering() {
+        for (i, code) in CODES.into_iter().enumerate() {
+            assert_eq!(code as usize, i);
+            assert_eq!(Code::from(i as i32), code, "{}", code_name(code));
+        }
+    }
+
+    #[test]
+    fn label_values_cannot_break_a_line() {
+        let m = Metrics::default();
+        m.findings(std::iter::once(("sensitive_word", "a\"b\\c\nd")));
+        let text = m.render();
+        assert!(text.contains(r#"category="a\"b\\c\nd""#), "{text}");
+    }
 }

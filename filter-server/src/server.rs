@@ -1,31 +1,64 @@
-//! Running the service: bind, serve, reload on SIGHUP or change, drain on
-//! SIGTERM/SIGINT.
+//! Running the service: load, bind, serve, reload on SIGHUP or change,
+//! drain on SIGTERM/SIGINT.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use filter_core::{Lexicon, Scanner, SharedLexicon};
+use filter_core::{Scanner, SharedLexicon};
 use tokio::net::TcpListener;
-use tokio::sync::{Mutex, Semaphore};
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::transport::server::Router;
 use tonic::transport::Server;
+use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use crate::config::Config;
 use crate::guard::GuardLayer;
-use crate::metrics::{self, Metrics};
+use crate::listener::{self, ListenerOptions, H2_PREFACE_LEN};
+use crate::metrics::{Listener, Metrics};
 use crate::proto::content_filter_server::ContentFilterServer;
-use crate::service::{FilterService, Reloader, State};
-use crate::{proto, tls};
+use crate::reload::Reloader;
+use crate::service::{FilterService, State};
+use crate::wordlists::Wordlists;
+use crate::{http, proto, tls};
+
+/// The gRPC services behind the guard layer.
+type GuardedRouter = Router<tower::layer::util::Stack<GuardLayer, tower::layer::util::Identity>>;
 
 /// How the server run ended badly.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// Before binding: configuration, word lists, TLS files, the address.
-    Startup(String),
-    /// While serving.
-    Runtime(String),
+    /// The word lists cannot be loaded.
+    #[error("--wordlists: {0}")]
+    Wordlists(#[source] filter_core::Error),
+    /// The TLS files cannot be used.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// An address cannot be bound.
+    #[error("{setting} {addr}: {source}")]
+    Bind {
+        /// The flag naming the address.
+        setting: &'static str,
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Reflection cannot be set up.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The server failed while serving.
+    #[error("serving: {0}")]
+    Serve(#[from] tonic::transport::Error),
+}
+
+impl ServeError {
+    /// Whether the error happened before the server was serving (bad
+    /// configuration: exit status 2).
+    pub fn is_startup(&self) -> bool {
+        !matches!(self, ServeError::Serve(_))
+    }
 }
 
 /// Loads everything, binds, and serves until SIGTERM or SIGINT.
@@ -48,58 +81,114 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
 pub async fn run_until(
     config: Config,
     shutdown: impl std::future::Future<Output = &'static str>,
-    ready: impl FnOnce(std::net::SocketAddr, Option<std::net::SocketAddr>),
+    ready: impl FnOnce(SocketAddr, Option<SocketAddr>),
 ) -> Result<(), ServeError> {
-    let lexicon =
-        Lexicon::from_dir(&config.wordlists).map_err(|e| ServeError::Startup(e.to_string()))?;
+    let metrics = Arc::new(Metrics::default());
+    let state = build_state(&config, metrics.clone())?;
+    let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
+    let grpc = bind(config.listen, "--listen").await?;
+    let addr = local_addr(&grpc, config.listen)?;
+    let metrics_listener = match config.metrics_listen {
+        Some(a) => Some(bind(a, "--metrics-listen").await?),
+        None => None,
+    };
+    let metrics_addr = match (&metrics_listener, config.metrics_listen) {
+        (Some(l), Some(a)) => Some(local_addr(l, a)?),
+        _ => None,
+    };
+    let (health, router) = build_router(&config, &state)?;
+    ready(addr, metrics_addr);
+    log_start(&config, addr);
+    spawn_reloaders(&state, &config);
+    let metrics_server = metrics_listener.map(|l| {
+        let incoming = listener::incoming(
+            l,
+            listener_options(&config, Listener::Metrics, None),
+            metrics.clone(),
+        );
+        tokio::spawn(http::serve_metrics(incoming, metrics.clone()))
+    });
+    let incoming = listener::incoming(
+        grpc,
+        listener_options(&config, Listener::Grpc, acceptor),
+        metrics,
+    );
+    let result = serve_until_drained(router, incoming, shutdown, health, config.grace_period).await;
+    if let Some(task) = metrics_server {
+        task.abort();
+    }
+    result
+}
+
+/// The word lists, the scanner and everything requests share.
+fn build_state(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<State>, ServeError> {
+    let lexicon = config.wordlists.load().map_err(ServeError::Wordlists)?;
     for w in lexicon.warnings() {
         tracing::warn!(warning = %w, "word list");
     }
-    let acceptor = config
-        .tls
-        .as_ref()
-        .map(tls::acceptor)
-        .transpose()
-        .map_err(ServeError::Startup)?;
-    let metrics = Arc::new(Metrics::default());
     metrics.lexicon(lexicon.term_count(), lexicon.categories().count());
     let shared = SharedLexicon::new(lexicon);
     let scanner = Scanner::builder()
-        .lexicon(shared)
+        .lexicon(shared.clone())
         .build()
-        .map_err(|e| ServeError::Startup(e.to_string()))?;
-    let scanner_lexicon = scanner.lexicon().expect("built with a lexicon").clone();
-    let state = Arc::new(State {
+        .map_err(ServeError::Wordlists)?;
+    let reloader = Reloader::new(
+        shared,
+        config.wordlists.clone(),
+        config.limits.reload_timeout,
+        metrics.clone(),
+    );
+    Ok(Arc::new(State {
         scanner,
-        wordlists: config.wordlists.clone(),
         hash_key: config.hash_key.clone(),
-        max_request_bytes: config.max_request_bytes,
-        permits: Semaphore::new(config.max_concurrent),
-        reload_lock: Mutex::new(()),
-        reloader: Reloader::start(scanner_lexicon),
-        metrics: metrics.clone(),
-    });
+        limits: config.limits.clone(),
+        reloader,
+        metrics,
+    }))
+}
 
-    let listener = TcpListener::bind(config.listen)
+async fn bind(addr: SocketAddr, setting: &'static str) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
         .await
-        .map_err(|e| ServeError::Startup(format!("--listen {}: {e}", config.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| ServeError::Startup(e.to_string()))?;
-    let metrics_addr = match config.metrics_listen {
-        Some(m) => {
-            let l = metrics::bind(m)
-                .await
-                .map_err(|e| ServeError::Startup(format!("--metrics-listen {m}: {e}")))?;
-            let a = l
-                .local_addr()
-                .map_err(|e| ServeError::Startup(e.to_string()))?;
-            tokio::spawn(metrics::serve(l, metrics.clone()));
-            Some(a)
-        }
-        None => None,
-    };
+        .map_err(|source| ServeError::Bind {
+            setting,
+            addr,
+            source,
+        })
+}
 
+fn local_addr(listener: &TcpListener, asked: SocketAddr) -> Result<SocketAddr, ServeError> {
+    listener.local_addr().map_err(|source| ServeError::Bind {
+        setting: "--listen",
+        addr: asked,
+        source,
+    })
+}
+
+fn listener_options(
+    config: &Config,
+    name: Listener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> ListenerOptions {
+    ListenerOptions {
+        name,
+        max_connections: config.limits.max_connections,
+        handshake_timeout: config.limits.handshake_timeout,
+        preface: if name == Listener::Grpc {
+            H2_PREFACE_LEN
+        } else {
+            1
+        },
+        tls,
+    }
+}
+
+/// The gRPC services behind the guard, and the health reporter.
+fn build_router(
+    config: &Config,
+    state: &Arc<State>,
+) -> Result<(HealthReporter, GuardedRouter), ServeError> {
+    let limits = &config.limits;
     let (health, health_service) = tonic_health::server::health_reporter();
     // grpcurl and other tools ask v1 or the older v1alpha: serve both.
     let reflection = || {
@@ -107,64 +196,79 @@ pub async fn run_until(
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
-    let reflection_v1 = reflection()
-        .build_v1()
-        .map_err(|e| ServeError::Startup(e.to_string()))?;
-    let reflection_v1alpha = reflection()
-        .build_v1alpha()
-        .map_err(|e| ServeError::Startup(e.to_string()))?;
     // The decoding limit leaves room for the other request fields; the
     // handlers check the text itself against the limit.
     let service = ContentFilterServer::new(FilterService::new(state.clone()))
-        .max_decoding_message_size(config.max_request_bytes + 64 * 1024)
-        .max_encoding_message_size(usize::MAX);
+        .max_decoding_message_size(limits.max_request_bytes + 64 * 1024)
+        .max_encoding_message_size(limits.max_response_bytes);
+    let guard = GuardLayer::new(
+        config.auth_token.as_ref(),
+        config.admin_token.as_ref(),
+        limits,
+        state.metrics.clone(),
+    );
     let router = Server::builder()
-        .timeout(config.request_timeout)
-        .layer(GuardLayer::new(
-            config.auth_token.clone(),
-            config.admin_token.clone(),
-            config.max_request_bytes,
-        ))
+        .max_concurrent_streams(limits.max_streams_per_connection)
+        .http2_keepalive_interval(Some(limits.keepalive_interval))
+        .http2_keepalive_timeout(Some(limits.keepalive_timeout))
+        // Unread request data a connection may hold: 256 KiB per stream,
+        // 1 MiB per connection.
+        .initial_stream_window_size(256 * 1024)
+        .initial_connection_window_size(1024 * 1024)
+        .http2_max_header_list_size(16 * 1024)
+        .layer(guard)
         .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
         .add_service(service);
-    health
-        .set_serving::<ContentFilterServer<FilterService>>()
-        .await;
-    health.set_service_status("", ServingStatus::Serving).await;
+    Ok((health, router))
+}
 
-    ready(addr, metrics_addr);
+/// What the operator should know at start: where it listens, and what is
+/// open to whom.
+fn log_start(config: &Config, addr: SocketAddr) {
     tracing::info!(
         %addr,
         tls = config.tls.is_some(),
         auth = config.auth_token.is_some(),
-        wordlists = %config.wordlists.display(),
+        admin = config.admin_token.is_some(),
+        wordlists = %config.wordlists,
         "serving"
     );
+    let exposed = !addr.ip().is_loopback();
+    if exposed && config.auth_token.is_none() {
+        tracing::warn!(%addr, "listening beyond loopback without --auth-token-file: anyone who reaches the port can scan");
+    }
+    if exposed && config.tls.is_none() {
+        tracing::warn!(%addr, "listening beyond loopback without TLS: prompts cross the network in plain text");
+    }
+    if config.auth_token.is_none() && config.admin_token.is_some() {
+        tracing::warn!("only --admin-token-file is set: Scan, Redact and ScanStream need no token");
+    }
+    if config.admin_token.is_none() {
+        tracing::info!("ReloadWordlists is disabled (no --admin-token-file); SIGHUP reloads");
+    }
+}
 
-    spawn_reloaders(&state, &config);
-
+/// Serves until `shutdown`, then drains: health goes NOT_SERVING, new
+/// connections are refused, requests in flight get `grace` to finish.
+async fn serve_until_drained(
+    router: GuardedRouter,
+    incoming: listener::Incoming,
+    shutdown: impl std::future::Future<Output = &'static str>,
+    health: HealthReporter,
+    grace: Duration,
+) -> Result<(), ServeError> {
+    health
+        .set_serving::<ContentFilterServer<FilterService>>()
+        .await;
+    health.set_service_status("", ServingStatus::Serving).await;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let stopped = async {
+    let serving = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
         let _ = stop_rx.await;
-    };
-    let serving = match acceptor {
-        None => tokio::spawn(
-            router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopped),
-        ),
-        Some(acceptor) => {
-            let incoming = tls_incoming(listener, acceptor);
-            tokio::spawn(router.serve_with_incoming_shutdown(incoming, stopped))
-        }
-    };
-
+    }));
     let signal = shutdown.await;
-    tracing::info!(
-        signal,
-        grace_ms = config.grace_period.as_millis() as u64,
-        "draining"
-    );
+    tracing::info!(signal, grace_ms = grace.as_millis() as u64, "draining");
     health
         .set_not_serving::<ContentFilterServer<FilterService>>()
         .await;
@@ -172,46 +276,21 @@ pub async fn run_until(
         .set_service_status("", ServingStatus::NotServing)
         .await;
     let _ = stop_tx.send(());
-    match tokio::time::timeout(config.grace_period, serving).await {
-        Ok(Ok(Ok(()))) => {
+    match tokio::time::timeout(grace, serving).await {
+        Ok(Ok(result)) => {
+            result?;
             tracing::info!("stopped");
             Ok(())
         }
-        Ok(Ok(Err(e))) => Err(ServeError::Runtime(e.to_string())),
-        Ok(Err(e)) => Err(ServeError::Runtime(e.to_string())),
+        Ok(Err(join)) => {
+            tracing::error!(error = %join, "the server task failed");
+            Ok(())
+        }
         Err(_) => {
             tracing::warn!("grace period over with requests in flight; stopping");
             Ok(())
         }
     }
-}
-
-/// TLS handshakes run concurrently, bounded in time; a failed one (an old
-/// protocol version, a bad client certificate) drops that connection only.
-fn tls_incoming(
-    listener: TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
-) -> ReceiverStream<Result<tokio_rustls::server::TlsStream<tokio::net::TcpStream>, std::io::Error>>
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, peer)) = listener.accept().await else {
-                continue;
-            };
-            let (acceptor, tx) = (acceptor.clone(), tx.clone());
-            tokio::spawn(async move {
-                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
-                    Ok(Ok(tls)) => {
-                        let _ = tx.send(Ok(tls)).await;
-                    }
-                    Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                }
-            });
-        }
-    });
-    ReceiverStream::new(rx)
 }
 
 /// SIGHUP, and with `--watch` a poll of the directory, reload the lists.
@@ -226,13 +305,13 @@ fn spawn_reloaders(state: &Arc<State>, config: &Config) {
             };
             while hup.recv().await.is_some() {
                 tracing::info!("SIGHUP: reloading word lists");
-                state.reload().await;
+                let _ = state.reloader.reload().await;
             }
         });
     }
-    if config.watch {
+    if let (true, Wordlists::Dir(dir)) = (config.watch, &config.wordlists) {
         let state = state.clone();
-        let dir = config.wordlists.clone();
+        let dir = dir.clone();
         tokio::spawn(async move {
             let mut last = fingerprint(&dir);
             loop {
@@ -240,7 +319,7 @@ fn spawn_reloaders(state: &Arc<State>, config: &Config) {
                 let now = fingerprint(&dir);
                 if now != last {
                     tracing::info!("word-list directory changed: reloading");
-                    state.reload().await;
+                    let _ = state.reloader.reload().await;
                     last = now;
                 }
             }
@@ -268,10 +347,15 @@ async fn shutdown_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = tokio::signal::ctrl_c() => "SIGINT",
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
         }
     }
     #[cfg(not(unix))]

@@ -1,129 +1,94 @@
-//! The `contentfilter.v1.ContentFilter` service.
+//! The `contentfilter.v1.ContentFilter` service: Scan, Redact and
+//! ReloadWordlists here, ScanStream in [`crate::stream`].
 
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use filter_core::{Engine, Finding, ScanOptions, Scanner};
-use tokio::sync::{Mutex, Semaphore};
+use filter_core::{CancelToken, Finding, HashKey, ScanLimits, ScanOptions, Scanner};
 use tokio_stream::Stream;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
+use crate::config::Limits;
 use crate::convert;
-use crate::metrics::Metrics;
-use crate::proto;
+use crate::guard::{Admission, Deadline};
+use crate::metrics::{Metrics, Refusal, Rpc};
 use crate::proto::content_filter_server::ContentFilter;
 use crate::proto::{
     RedactRequest, RedactResponse, ReloadWordlistsRequest, ReloadWordlistsResponse, ScanRequest,
     ScanResponse, ScanStreamRequest, ScanStreamResponse,
 };
+use crate::reload::{ReloadError, Reloader};
 
 /// Texts longer than this are scanned on the blocking pool, so that a
 /// 4 MiB request does not hold up the small ones on the same worker.
-const INLINE_LIMIT: usize = 64 * 1024;
+pub(crate) const INLINE_LIMIT: usize = 64 * 1024;
 
 /// What every request shares.
 pub struct State {
-    /// PII detectors and the lexicon handle.
+    /// Personal-data detectors and the lexicon in service.
     pub scanner: Scanner,
-    /// Where reloads read the word lists.
-    pub wordlists: PathBuf,
     /// The key of the hash operator.
-    pub hash_key: Option<Vec<u8>>,
-    /// Largest request text.
-    pub max_request_bytes: usize,
-    /// Requests scanned at once.
-    pub permits: Semaphore,
-    /// One reload at a time.
-    pub reload_lock: Mutex<()>,
-    /// The thread that builds new lexicons.
+    pub hash_key: Option<HashKey>,
+    /// Limits and timeouts.
+    pub limits: Limits,
+    /// Builds new lexicons.
     pub reloader: Reloader,
     /// Counters.
     pub metrics: Arc<Metrics>,
 }
 
-impl State {
-    /// Rebuilds the lexicon from the word-list directory off the request
-    /// path and swaps it in; on error the old one stays in service.
-    pub async fn reload(self: &Arc<State>) -> ReloadWordlistsResponse {
-        let _one_at_a_time = self.reload_lock.lock().await;
-        let started = Instant::now();
-        let result = self.reloader.reload(&self.wordlists).await;
-        let current = self.scanner.lexicon().expect("a lexicon").load();
-        let response = ReloadWordlistsResponse {
-            ok: result.is_ok(),
-            terms: current.term_count() as u32,
-            categories: current.categories().count() as u32,
-            error: result.as_ref().err().cloned().unwrap_or_default(),
-            warnings: current.warnings().iter().map(ToString::to_string).collect(),
-        };
-        self.metrics.reload(response.ok);
-        self.metrics
-            .lexicon(current.term_count(), current.categories().count());
-        match &result {
-            Ok(_) => tracing::info!(
-                terms = response.terms,
-                categories = response.categories,
-                warnings = response.warnings.len(),
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "word lists reloaded"
-            ),
-            // The error names a file and line of the operator's lists, not
-            // scanned text.
-            Err(e) => {
-                tracing::warn!(error = %e, "word-list reload failed; the old lists stay in service")
-            }
-        }
-        response
-    }
-}
-
-/// Builds lexicons on one long-lived thread, off the request path, one at
-/// a time: builds never compete with scans for the blocking pool, and the
-/// allocator sees one thread reuse one build's memory for the next.
-pub struct Reloader {
-    jobs: std::sync::mpsc::Sender<(PathBuf, tokio::sync::oneshot::Sender<Result<(), String>>)>,
-}
-
-impl Reloader {
-    /// Starts the thread; it builds into `lexicon` and stops with the server.
-    pub fn start(lexicon: filter_core::SharedLexicon) -> Reloader {
-        let (jobs, queue) = std::sync::mpsc::channel::<(
-            PathBuf,
-            tokio::sync::oneshot::Sender<Result<(), String>>,
-        )>();
-        std::thread::Builder::new()
-            .name("lexicon-reload".into())
-            .spawn(move || {
-                for (dir, reply) in queue {
-                    let result = lexicon
-                        .reload_dir(&dir, Engine::default())
-                        .map(|_| ())
-                        .map_err(|e| e.to_string());
-                    let _ = reply.send(result);
-                }
-            })
-            .expect("the reload thread starts");
-        Reloader { jobs }
-    }
-
-    /// Builds the lists of `dir` and puts them in service, or says why not.
-    async fn reload(&self, dir: &std::path::Path) -> Result<(), String> {
-        let (reply, result) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send((dir.to_path_buf(), reply))
-            .map_err(|_| "the reload thread is gone".to_string())?;
-        result
-            .await
-            .unwrap_or_else(|_| Err("the reload thread is gone".into()))
-    }
-}
-
 /// The service.
 #[derive(Clone)]
 pub struct FilterService {
-    state: Arc<State>,
+    pub(crate) state: Arc<State>,
+}
+
+/// Cancels its token when dropped: the handler's future was dropped
+/// because the client went away or the deadline passed, so the scan it
+/// started stops too.
+pub(crate) struct CancelOnDrop(pub(crate) CancelToken);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// The status of a scan stopped by its limits.
+pub(crate) fn scan_status(e: &filter_core::Error, metrics: &Metrics) -> Status {
+    if e.is_too_many_findings() {
+        metrics.refused(Refusal::Findings);
+        Status::resource_exhausted(format!("{e} (the server's --max-findings)"))
+    } else if e.is_deadline_exceeded() || e.is_cancelled() {
+        Status::deadline_exceeded("the call ran past its deadline")
+    } else {
+        Status::internal("the scan failed")
+    }
+}
+
+/// Refuses a response larger than the limit.
+pub(crate) fn check_response_size(
+    response: &impl prost::Message,
+    limits: &Limits,
+    metrics: &Metrics,
+) -> Result<(), Status> {
+    let len = response.encoded_len();
+    if len > limits.max_response_bytes {
+        metrics.refused(Refusal::ResponseSize);
+        return Err(Status::resource_exhausted(format!(
+            "the response would be {len} bytes, over the limit of {} bytes",
+            limits.max_response_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// What a unary handler takes from its request besides the message.
+struct Call {
+    admission: Option<Admission>,
+    limits: ScanLimits,
+    _cancel: CancelOnDrop,
 }
 
 impl FilterService {
@@ -132,74 +97,28 @@ impl FilterService {
         FilterService { state }
     }
 
-    /// Runs `scan` on the text with a permit, inline or on the blocking
-    /// pool, and returns what it made.
-    async fn with_text<T: Send + 'static>(
-        &self,
-        text: String,
-        scan: impl FnOnce(&Scanner, &str) -> T + Send + 'static,
-    ) -> Result<(String, T), Status> {
-        if text.len() > self.state.max_request_bytes {
-            return Err(Status::resource_exhausted(format!(
-                "text is {} bytes; the limit is {} bytes",
-                text.len(),
-                self.state.max_request_bytes
-            )));
+    /// The place, limits and cancellation of a request.
+    fn call<T>(&self, request: &Request<T>) -> Call {
+        let token = CancelToken::new();
+        let mut limits = ScanLimits::new()
+            .max_findings(self.state.limits.max_findings)
+            .cancel_token(&token);
+        if let Some(Deadline(d)) = request.extensions().get::<Deadline>() {
+            limits = limits.deadline(*d);
         }
-        let _permit = self
-            .state
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| Status::unavailable("shutting down"))?;
-        self.state.metrics.scanned(text.len());
-        if text.len() <= INLINE_LIMIT {
-            let out = scan(&self.state.scanner, &text);
-            return Ok((text, out));
+        Call {
+            admission: request.extensions().get::<Admission>().cloned(),
+            limits,
+            _cancel: CancelOnDrop(token),
         }
-        let state = self.state.clone();
-        tokio::task::spawn_blocking(move || {
-            let out = scan(&state.scanner, &text);
-            (text, out)
-        })
-        .await
-        .map_err(|_| Status::internal("scan task failed"))
     }
 
-    /// Scan and Redact: check the selection and what `prepared` checked,
-    /// scan the text with a permit, make the response from the findings,
-    /// count and time it.
-    async fn unary<P: Send + 'static, T: HasFindings + Send + 'static>(
+    /// The scan options of a request's selection, checked.
+    pub(crate) fn options(
         &self,
-        rpc: &'static str,
-        text: String,
         kinds: &[i32],
         categories: &[String],
-        prepared: Result<P, Status>,
-        respond: impl FnOnce(P, &str, &[Finding<'_>]) -> T + Send + 'static,
-    ) -> Result<Response<T>, Status> {
-        let started = Instant::now();
-        let bytes = text.len();
-        let metrics = self.state.metrics.clone();
-        let result = async {
-            let options = self.options(kinds, categories)?;
-            let prepared = prepared?;
-            let (_, response) = self
-                .with_text(text, move |scanner, text| {
-                    let found = scanner.scan_with(text, &options);
-                    count_findings(&metrics, &found);
-                    respond(prepared, text, &found)
-                })
-                .await?;
-            Ok(response)
-        }
-        .await;
-        let found = result.as_ref().map_or(0, HasFindings::findings);
-        self.finish(rpc, started, bytes, &result, found);
-        result.map(Response::new)
-    }
-
-    fn options(&self, kinds: &[i32], categories: &[String]) -> Result<ScanOptions, Status> {
+    ) -> Result<ScanOptions, Status> {
         let kinds = convert::kinds(kinds)?;
         if let Some(lexicon) = self.state.scanner.lexicon() {
             convert::categories(categories, &lexicon.load())?;
@@ -207,177 +126,65 @@ impl FilterService {
         Ok(ScanOptions::new().kinds(&kinds).categories(categories))
     }
 
+    /// Scans `text` within the call's limits, inline or on the blocking
+    /// pool, and makes the response from the findings. The place the
+    /// request holds goes with the work, so it is held until the scan
+    /// really ends.
+    async fn scan_text<T: Send + 'static>(
+        &self,
+        text: String,
+        options: ScanOptions,
+        call: &Call,
+        respond: impl FnOnce(&str, &[Finding<'_>]) -> T + Send + 'static,
+    ) -> Result<T, Status> {
+        let max = self.state.limits.max_request_bytes;
+        if text.len() > max {
+            return Err(Status::resource_exhausted(format!(
+                "text is {} bytes; the limit is {max} bytes",
+                text.len()
+            )));
+        }
+        self.state.metrics.scanned(text.len());
+        let inline = text.len() <= INLINE_LIMIT;
+        let state = self.state.clone();
+        let limits = call.limits.clone();
+        let admission = call.admission.clone();
+        let work = move || {
+            let _admission = admission;
+            let found = state
+                .scanner
+                .try_scan_with(&text, &options, &limits)
+                .map_err(|e| scan_status(&e, &state.metrics))?;
+            count_findings(&state.metrics, &found);
+            Ok(respond(&text, &found))
+        };
+        if inline {
+            return work();
+        }
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|_| Status::internal("the scan task failed"))?
+    }
+
+    /// Counts and logs a finished call.
     fn finish<T>(
         &self,
-        rpc: &'static str,
+        rpc: Rpc,
         started: Instant,
         bytes: usize,
         r: &Result<T, Status>,
         found: usize,
     ) {
-        let code = r.as_ref().map_or_else(Status::code, |_| tonic::Code::Ok);
+        let code = r.as_ref().map_or_else(Status::code, |_| Code::Ok);
         self.state.metrics.request(rpc, code, started.elapsed());
         tracing::debug!(
-            rpc,
+            rpc = rpc.as_str(),
             code = ?code,
             bytes,
             findings = found,
             micros = started.elapsed().as_micros() as u64,
             "request"
         );
-    }
-}
-
-/// A response that carries findings, for the request log.
-trait HasFindings {
-    fn findings(&self) -> usize;
-}
-
-impl HasFindings for ScanResponse {
-    fn findings(&self) -> usize {
-        self.findings.len()
-    }
-}
-
-impl HasFindings for RedactResponse {
-    fn findings(&self) -> usize {
-        self.findings.len()
-    }
-}
-
-/// Counts a stream open while it lives.
-struct OpenStream<'a>(&'a Metrics);
-
-impl<'a> OpenStream<'a> {
-    fn new(metrics: &'a Metrics) -> OpenStream<'a> {
-        metrics.stream(1);
-        OpenStream(metrics)
-    }
-}
-
-impl Drop for OpenStream<'_> {
-    fn drop(&mut self) {
-        self.0.stream(-1);
-    }
-}
-
-impl FilterService {
-    /// Runs one ScanStream call: options first, then chunks; each chunk
-    /// answered with the text now safe and the findings completed. Returns
-    /// the final status code and the bytes scanned.
-    async fn run_stream(
-        &self,
-        inbound: &mut tonic::Streaming<ScanStreamRequest>,
-        tx: &tokio::sync::mpsc::Sender<Result<ScanStreamResponse, Status>>,
-    ) -> (tonic::Code, usize) {
-        use crate::proto::scan_stream_request::Message;
-        let mut stream: Option<filter_core::StreamScanner> = None;
-        let mut bytes = 0;
-        let mut verdict = proto::Verdict::Allow;
-        let fail = |status: Status| async {
-            let code = status.code();
-            let _ = tx.send(Err(status)).await;
-            code
-        };
-        loop {
-            let message = match inbound.message().await {
-                Ok(Some(m)) => m,
-                Ok(None) => break,
-                // The client went away or sent garbage: free everything now.
-                Err(status) => return (status.code(), bytes),
-            };
-            let chunk = match message.message {
-                Some(Message::Options(o)) => {
-                    if stream.is_some() {
-                        return (
-                            fail(Status::invalid_argument(
-                                "options: only the first message may carry options",
-                            ))
-                            .await,
-                            bytes,
-                        );
-                    }
-                    let built = self.options(&o.kinds, &o.categories).and_then(|opts| {
-                        Ok((
-                            opts,
-                            convert::policy(&o.operators, self.state.hash_key.as_deref())?,
-                        ))
-                    });
-                    match built {
-                        Ok((opts, policy)) => {
-                            stream = Some(self.state.scanner.stream(&opts, policy))
-                        }
-                        Err(status) => return (fail(status).await, bytes),
-                    }
-                    continue;
-                }
-                Some(Message::Chunk(chunk)) => chunk,
-                None => {
-                    return (
-                        fail(Status::invalid_argument(
-                            "message: neither options nor chunk",
-                        ))
-                        .await,
-                        bytes,
-                    )
-                }
-            };
-            if chunk.len() > self.state.max_request_bytes {
-                let status = Status::resource_exhausted(format!(
-                    "chunk is {} bytes; the limit is {} bytes",
-                    chunk.len(),
-                    self.state.max_request_bytes
-                ));
-                return (fail(status).await, bytes);
-            }
-            bytes += chunk.len();
-            self.state.metrics.scanned(chunk.len());
-            let s = stream.get_or_insert_with(|| {
-                self.state
-                    .scanner
-                    .stream(&ScanOptions::new(), filter_core::RedactionPolicy::new())
-            });
-            let out = s.push(&chunk);
-            if !self.send_output(out, &mut verdict, tx).await {
-                return (tonic::Code::Ok, bytes);
-            }
-        }
-        if let Some(s) = stream {
-            let out = s.finish();
-            self.send_output(out, &mut verdict, tx).await;
-        }
-        (tonic::Code::Ok, bytes)
-    }
-
-    /// Sends one output; false when the stream must stop (blocked, or the
-    /// client is gone).
-    async fn send_output(
-        &self,
-        out: filter_core::StreamOutput,
-        verdict: &mut proto::Verdict,
-        tx: &tokio::sync::mpsc::Sender<Result<ScanStreamResponse, Status>>,
-    ) -> bool {
-        for f in &out.findings {
-            self.state
-                .metrics
-                .findings(std::iter::once((f.kind().as_str(), f.category())));
-            *verdict = (*verdict).max(match f.action() {
-                Some(filter_core::Action::Block) => proto::Verdict::Block,
-                Some(filter_core::Action::Review) => proto::Verdict::Review,
-                _ => proto::Verdict::Allow,
-            });
-        }
-        let blocked = *verdict == proto::Verdict::Block;
-        if out.text.is_empty() && out.findings.is_empty() && !blocked {
-            return true;
-        }
-        let response = ScanStreamResponse {
-            // Once a block-category word is known, no more text leaves.
-            text: if blocked { String::new() } else { out.text },
-            findings: convert::stream_findings(&out.findings),
-            verdict: *verdict as i32,
-        };
-        tx.send(Ok(response)).await.is_ok() && !blocked
     }
 }
 
@@ -392,40 +199,52 @@ type ScanStreamStream = Pin<Box<dyn Stream<Item = Result<ScanStreamResponse, Sta
 #[tonic::async_trait]
 impl ContentFilter for FilterService {
     async fn scan(&self, request: Request<ScanRequest>) -> Result<Response<ScanResponse>, Status> {
+        let started = Instant::now();
+        let call = self.call(&request);
         let r = request.into_inner();
-        self.unary(
-            "Scan",
-            r.text,
-            &r.kinds,
-            &r.categories,
-            Ok(()),
-            |(), text, found| ScanResponse {
-                findings: convert::findings(text, found),
-                verdict: convert::verdict(found) as i32,
-            },
-        )
-        .await
+        let bytes = r.text.len();
+        let result = async {
+            let options = self.options(&r.kinds, &r.categories)?;
+            let response = self
+                .scan_text(r.text, options, &call, |text, found| ScanResponse {
+                    findings: convert::findings(text, found),
+                    verdict: convert::verdict(found) as i32,
+                })
+                .await?;
+            check_response_size(&response, &self.state.limits, &self.state.metrics)?;
+            Ok(response)
+        }
+        .await;
+        let found = result.as_ref().map_or(0, |r| r.findings.len());
+        self.finish(Rpc::Scan, started, bytes, &result, found);
+        result.map(Response::new)
     }
 
     async fn redact(
         &self,
         request: Request<RedactRequest>,
     ) -> Result<Response<RedactResponse>, Status> {
+        let started = Instant::now();
+        let call = self.call(&request);
         let r = request.into_inner();
-        let policy = convert::policy(&r.operators, self.state.hash_key.as_deref());
-        self.unary(
-            "Redact",
-            r.text,
-            &r.kinds,
-            &r.categories,
-            policy,
-            |policy, text, found| RedactResponse {
-                text: policy.apply(text, found).into_owned(),
-                findings: convert::findings(text, found),
-                verdict: convert::verdict(found) as i32,
-            },
-        )
-        .await
+        let bytes = r.text.len();
+        let result = async {
+            let options = self.options(&r.kinds, &r.categories)?;
+            let policy = convert::policy(&r.operators, self.state.hash_key.as_ref())?;
+            let response = self
+                .scan_text(r.text, options, &call, move |text, found| RedactResponse {
+                    text: policy.apply(text, found).into_owned(),
+                    findings: convert::findings(text, found),
+                    verdict: convert::verdict(found) as i32,
+                })
+                .await?;
+            check_response_size(&response, &self.state.limits, &self.state.metrics)?;
+            Ok(response)
+        }
+        .await;
+        let found = result.as_ref().map_or(0, |r| r.findings.len());
+        self.finish(Rpc::Redact, started, bytes, &result, found);
+        result.map(Response::new)
     }
 
     type ScanStreamStream = ScanStreamStream;
@@ -434,22 +253,7 @@ impl ContentFilter for FilterService {
         &self,
         request: Request<tonic::Streaming<ScanStreamRequest>>,
     ) -> Result<Response<Self::ScanStreamStream>, Status> {
-        let mut inbound = request.into_inner();
-        // Bounded: a client that stops reading stops the stream (and the
-        // reading of its chunks) instead of filling memory.
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<ScanStreamResponse, Status>>(16);
-        let state = self.state.clone();
-        let service = self.clone();
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let _open = OpenStream::new(&state.metrics);
-            let (code, bytes) = service.run_stream(&mut inbound, &tx).await;
-            state.metrics.request("ScanStream", code, started.elapsed());
-            tracing::debug!(rpc = "ScanStream", code = ?code, bytes, "stream ended");
-        });
-        Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::ReceiverStream::new(rx),
-        )))
+        Ok(Response::new(crate::stream::start(self.clone(), request)))
     }
 
     async fn reload_wordlists(
@@ -457,9 +261,37 @@ impl ContentFilter for FilterService {
         _request: Request<ReloadWordlistsRequest>,
     ) -> Result<Response<ReloadWordlistsResponse>, Status> {
         let started = Instant::now();
-        let response = self.state.reload().await;
-        let result = Ok(response);
-        self.finish("ReloadWordlists", started, 0, &result, 0);
+        let result = match self.state.reloader.reload().await {
+            Ok(r) => Ok(ReloadWordlistsResponse {
+                ok: true,
+                terms: r.lexicon.term_count() as u32,
+                categories: r.lexicon.categories().count() as u32,
+                error: String::new(),
+                warnings: r
+                    .lexicon
+                    .warnings()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            }),
+            Err(e) => Err(reload_status(&e)),
+        };
+        self.finish(Rpc::ReloadWordlists, started, 0, &result, 0);
         result.map(Response::new)
     }
+}
+
+/// A failed reload: FAILED_PRECONDITION naming the file and line, which
+/// also travel as `wordlist-file` and `wordlist-line` trailers.
+fn reload_status(e: &ReloadError) -> Status {
+    let mut status = Status::failed_precondition(format!("{e}; the old lists stay in service"));
+    if let Some(file) = e.file() {
+        if let Ok(v) = file.display().to_string().parse() {
+            status.metadata_mut().insert("wordlist-file", v);
+        }
+    }
+    if let Some(line) = e.line() {
+        status.metadata_mut().insert("wordlist-line", line.into());
+    }
+    status
 }

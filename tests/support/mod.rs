@@ -53,12 +53,11 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("filter-server starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
+    // A command that fails before reading its input closes the pipe.
+    match child.stdin.take().expect("stdin").write_all(stdin) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("write stdin: {e}"),
+        _ => {}
+    }
     child.wait_with_output().expect("filter-server runs")
 }
 
@@ -233,6 +232,53 @@ impl Drop for ServerProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The admin token of [`admin_token_args`].
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// `--admin-token-file FILE` for a file holding [`ADMIN_TOKEN`]:
+/// ReloadWordlists is disabled without it.
+pub fn admin_token_args() -> [String; 2] {
+    let file = temp_dir("admin").join("admin-token");
+    std::fs::write(&file, format!("{ADMIN_TOKEN}\n")).expect("token file");
+    ["--admin-token-file".into(), file.display().to_string()]
+}
+
+/// `message` with `authorization: Bearer TOKEN`.
+pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(message);
+    r.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("a header value"),
+    );
+    r
+}
+
+/// The peak resident memory of a process (`VmHWM`), in MB. Fails when it
+/// cannot be read: a memory bound that cannot be measured is not checked.
+pub fn peak_rss_mb(pid: u32) -> f64 {
+    proc_status_kb(pid, "VmHWM:") / 1024.0
+}
+
+/// The current resident memory of a process (`VmRSS`), in MB.
+pub fn rss_mb(pid: u32) -> f64 {
+    proc_status_kb(pid, "VmRSS:") / 1024.0
+}
+
+/// The number of threads of a process.
+pub fn threads(pid: u32) -> usize {
+    proc_status_kb(pid, "Threads:") as usize
+}
+
+fn proc_status_kb(pid: u32, field: &str) -> f64 {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no {field} in {path}"))
 }
 
 /// Copies the bundled word lists into a fresh directory.

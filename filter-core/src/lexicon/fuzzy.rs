@@ -5,6 +5,11 @@
 //! most one piece). One automaton finds every piece of every fuzzy term;
 //! only the windows around piece hits are compared with their term, by
 //! Levenshtein distance over normalized characters.
+//!
+//! The comparisons are bounded by a budget per byte of text, whatever the
+//! list: a list whose terms share pieces by the hundred (`a`, `aa`, ...,
+//! `a` x 256) would otherwise ask for a comparison with every one of them
+//! at every byte. See [`CELLS_PER_BYTE`].
 
 use std::collections::HashMap;
 
@@ -12,6 +17,53 @@ use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBu
 
 use super::normalize::BARRIER;
 use crate::error::Error;
+use crate::limits::Interrupt;
+
+/// The comparison work a byte of text may cause, in alignment-table cells
+/// (one cell is one character of a term against one of a window; a
+/// comparison of a 10-character term costs about 150). Realistic lists use
+/// a small part of it: the 100k-term bench list spends 1.8 cells per byte
+/// of the Chinese corpus. Work not spent is saved, up to [`CELLS_SAVED`],
+/// so a dense stretch of near-misses is still compared in full; a list
+/// that asks for more everywhere has the rest of a piece hit's comparisons
+/// skipped where the budget runs out (exact matches are never affected).
+pub(crate) const CELLS_PER_BYTE: u64 = 256;
+
+/// The most unspent work saved for later bytes.
+pub(crate) const CELLS_SAVED: u64 = 1 << 22;
+
+/// Comparison work allowed so far in one run over a text.
+struct Budget {
+    cells: u64,
+    at: usize,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget {
+            cells: CELLS_SAVED,
+            at: 0,
+        }
+    }
+
+    /// Earns the work of the bytes up to `pos`.
+    fn advance(&mut self, pos: usize) {
+        if pos > self.at {
+            let earned = (pos - self.at) as u64 * CELLS_PER_BYTE;
+            self.cells = (self.cells + earned).min(CELLS_SAVED);
+            self.at = pos;
+        }
+    }
+
+    /// Spends `cost` cells if there are that many.
+    fn spend(&mut self, cost: u64) -> bool {
+        if cost > self.cells {
+            return false;
+        }
+        self.cells -= cost;
+        true
+    }
+}
 
 /// One piece of a fuzzy term.
 #[derive(Clone, Debug)]
@@ -96,27 +148,40 @@ impl FuzzyIndex {
     ///
     /// `exact` are the sorted byte spans of the exact matches (a window
     /// holding a piece inside one would overlap it, so it is not compared);
-    /// `term` gives a pattern's normalized text and characters and its
-    /// allowed edits.
+    /// `term` gives a pattern's normalized characters and its allowed
+    /// edits. The work is bounded by the budget of the text's bytes.
     pub(crate) fn candidates<'a>(
         &self,
         text: &str,
         exact: &[(usize, usize)],
-        term: impl Fn(usize) -> (&'a str, &'a [char], usize),
+        interrupt: &Interrupt<'_>,
+        term: impl Fn(usize) -> (&'a [char], usize),
     ) -> Vec<Candidate> {
         let mut out: Vec<Candidate> = Vec::new();
         let mut window = Window::default();
+        let mut budget = Budget::new();
         let mut tried: Vec<(usize, usize)> = Vec::new();
         for m in self.pieces.find_overlapping_iter(text) {
+            if interrupt.stop(0) {
+                break;
+            }
             let i = exact.partition_point(|&(_, e)| e <= m.start());
             if exact.get(i).is_some_and(|&(s, _)| s < m.end()) {
                 continue;
             }
+            budget.advance(m.end());
             for piece in &self.owners[m.value() as usize] {
-                let (want, want_chars, k) = term(piece.pattern);
+                if !budget.spend(1) {
+                    break;
+                }
+                let (want_chars, k) = term(piece.pattern);
+                let wide = want_chars.len() + 2 * k;
+                if !budget.spend((wide * (want_chars.len() + 1)) as u64) {
+                    break;
+                }
                 // The term would start `piece.offset` characters before the
                 // hit, give or take `k`.
-                window.fill(text, m.start(), piece.offset + k, want_chars.len() + 2 * k);
+                window.fill(text, m.start(), piece.offset + k, wide);
                 let base = window.bytes[0];
                 // Hits of the pieces of one window come close together: a
                 // short memory of recent windows saves comparing them twice.
@@ -132,7 +197,11 @@ impl FuzzyIndex {
                 if !window.within(want_chars, k) {
                     continue;
                 }
-                out.extend(window.best(text, want, want_chars.len(), k, piece.pattern));
+                let best_cost = (2 * k + 1) * want_chars.len() * (wide + 1);
+                if !budget.spend(best_cost as u64) {
+                    break;
+                }
+                out.extend(window.best(want_chars, k, piece.pattern));
             }
         }
         out.sort_unstable();
@@ -212,28 +281,21 @@ impl Window {
     }
 
     /// The closest, then longest, window substring within `k` edits of the
-    /// term, if it is not the term itself.
-    fn best(
-        &self,
-        text: &str,
-        want: &str,
-        len: usize,
-        k: usize,
-        pattern: usize,
-    ) -> Option<Candidate> {
+    /// term, if it is not the term itself. One alignment table per start
+    /// gives the distance to every end at once.
+    fn best(&mut self, term: &[char], k: usize, pattern: usize) -> Option<Candidate> {
         let n = self.chars.len();
+        let len = term.len();
         let mut best: Option<Candidate> = None;
         for start in 0..=(2 * k).min(n) {
-            for l in len.saturating_sub(k).max(1)..=len + k {
-                let end = start + l;
-                if end > n {
-                    break;
-                }
-                let (s, e) = (self.bytes[start], self.bytes[end]);
-                let d = strsim::levenshtein(&text[s..e], want);
+            let longest = (len + k).min(n - start);
+            self.distances_from(start, longest, term);
+            for l in len.saturating_sub(k).max(1)..=longest {
+                let d = self.row[l];
                 if d == 0 || d > k {
                     continue;
                 }
+                let (s, e) = (self.bytes[start], self.bytes[start + l]);
                 let c = Candidate {
                     start: s,
                     end: e,
@@ -247,5 +309,25 @@ impl Window {
             }
         }
         best
+    }
+
+    /// Leaves in `row[l]`, for `l` in `0..=longest`, the edit distance
+    /// between `term` and the `l` window characters from `start`.
+    fn distances_from(&mut self, start: usize, longest: usize, term: &[char]) {
+        let window = &self.chars[start..start + longest];
+        self.row.clear();
+        self.row.extend(0..=longest);
+        for (i, &t) in term.iter().enumerate() {
+            let mut diag = self.row[0];
+            self.row[0] = i + 1;
+            for (j, &c) in window.iter().enumerate() {
+                let up = self.row[j + 1];
+                let cell = (diag + usize::from(c != t))
+                    .min(up + 1)
+                    .min(self.row[j] + 1);
+                diag = up;
+                self.row[j + 1] = cell;
+            }
+        }
     }
 }

@@ -47,6 +47,11 @@ impl SharedLexicon {
         self.current.store(Arc::new(lexicon));
     }
 
+    /// Puts a shared `lexicon` in service.
+    pub fn store_arc(&self, lexicon: Arc<Lexicon>) {
+        self.current.store(lexicon);
+    }
+
     /// Builds a lexicon from a word-list directory and puts it in service.
     /// On error the old lexicon stays in service and the error is returned.
     pub fn reload_dir(&self, dir: impl AsRef<Path>, engine: Engine) -> Result<Arc<Lexicon>, Error> {

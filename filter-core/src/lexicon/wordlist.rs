@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{CategoryOptions, LexiconBuilder, Source};
+use super::builder::Source;
+use super::{CategoryOptions, LexiconBuilder};
 use crate::error::Error;
 use crate::finding::Action;
 
@@ -139,36 +140,48 @@ const SETTINGS: &str = "lists.toml";
 /// The stem of the allow list.
 const ALLOW: &str = "allow";
 
+/// The largest list file read (a million terms take about 10 MiB).
+pub const MAX_LIST_FILE_BYTES: u64 = 64 << 20;
+/// The most the files of one word-list directory may hold together.
+pub const MAX_LIST_DIR_BYTES: u64 = 256 << 20;
+/// The largest `lists.toml`.
+const MAX_SETTINGS_BYTES: u64 = 1 << 20;
+
 pub(super) fn read_dir(b: &mut LexiconBuilder, dir: &Path) -> Result<(), Error> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, &e))?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, &e))?.path();
-        if path.extension().is_some_and(|e| e == "txt") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-
+    let mut reader = ListReader::new(dir)?;
     let settings_path = dir.join(SETTINGS);
-    let settings: Settings = match std::fs::read(&settings_path) {
-        Ok(bytes) => {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Error::settings(&settings_path, "not UTF-8"))?;
-            toml::from_str(&text).map_err(|e| Error::settings(&settings_path, e.to_string()))?
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+    let settings = match std::fs::symlink_metadata(&settings_path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(&settings_path, &e)),
+        Ok(_) => Some(reader.read(&settings_path, MAX_SETTINGS_BYTES)?),
     };
+    let mut lists = Vec::new();
+    for file in list_files(dir)? {
+        category_of(&file)?;
+        let bytes = reader.read(&file, MAX_LIST_FILE_BYTES)?;
+        lists.push((file, bytes));
+    }
+    add_lists(b, &settings_path, settings.as_deref(), &lists)
+}
 
-    let mut warnings = Vec::new();
-    for file in &files {
-        let stem = file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .ok_or_else(|| Error::word_list(file, 0, "the file name is not UTF-8"))?;
+/// Adds the lists of a word-list directory, given as their paths and
+/// contents (sorted by path), and its settings file's contents.
+fn add_lists(
+    b: &mut LexiconBuilder,
+    settings_path: &Path,
+    settings: Option<&[u8]>,
+    lists: &[(PathBuf, impl AsRef<[u8]>)],
+) -> Result<(), Error> {
+    let settings = match settings {
+        Some(bytes) => parse_settings(settings_path, bytes)?,
+        None => Settings::default(),
+    };
+    for (file, bytes) in lists {
+        let stem = category_of(file)?;
         if stem == ALLOW {
-            read_file(file, |term, source| b.push_allow(term, Some(source)))?;
+            parse_list(file, bytes.as_ref(), |term, source| {
+                b.push_allow(term, Some(source))
+            })?;
             continue;
         }
         let defaults = settings.defaults.apply(CategoryOptions::default());
@@ -177,37 +190,181 @@ pub(super) fn read_dir(b: &mut LexiconBuilder, dir: &Path) -> Result<(), Error> 
             None => defaults,
         };
         b.category(stem, options);
-        read_file(file, |term, source| b.push_term(stem, term, Some(source)))?;
+        parse_list(file, bytes.as_ref(), |term, source| {
+            b.push_term(stem, term, Some(source))
+        })?;
     }
     for name in settings.category.keys() {
-        if !files
+        if !lists
             .iter()
-            .any(|f| f.file_stem().is_some_and(|s| s == name.as_str()))
+            .any(|(f, _)| f.file_stem().is_some_and(|s| s == name.as_str()))
         {
-            warnings.push(Warning::in_file(
-                &settings_path,
+            b.dir_warnings.push(Warning::in_file(
+                settings_path,
                 format!("category {name:?} has settings but no {name}.txt"),
             ));
         }
     }
-    b.dir_warnings.extend(warnings);
     Ok(())
 }
 
-/// Calls `add(term, source)` for each term line of a list file.
-fn read_file(file: &Path, add: impl FnMut(&str, Source)) -> Result<(), Error> {
-    let bytes = std::fs::read(file).map_err(|e| Error::io(file, &e))?;
-    parse_list(file, &bytes, add)
+/// Adds a word-list directory given as (file name, contents) pairs, as
+/// [`read_dir`] reads one from disk: `*.txt` lists, `lists.toml`
+/// settings, other names refused.
+pub(super) fn add_files(b: &mut LexiconBuilder, files: &[(&str, &[u8])]) -> Result<(), Error> {
+    let mut settings = None;
+    let mut lists: Vec<(PathBuf, &[u8])> = Vec::new();
+    for &(name, bytes) in files {
+        let path = PathBuf::from(name);
+        if name == SETTINGS {
+            settings = Some(bytes);
+        } else if path.extension().is_some_and(|e| e == "txt")
+            && path.parent() == Some(Path::new(""))
+        {
+            lists.push((path, bytes));
+        } else {
+            return Err(Error::file_refused(
+                &path,
+                "a word-list directory holds `*.txt` lists and `lists.toml` only",
+            ));
+        }
+    }
+    lists.sort_by(|a, b| a.0.cmp(&b.0));
+    add_lists(b, Path::new(SETTINGS), settings, &lists)
+}
+
+/// The `*.txt` entries of `dir`, sorted.
+fn list_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, &e))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(dir, &e))?.path();
+        if path.extension().is_some_and(|e| e == "txt") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The settings in the contents of `lists.toml`.
+fn parse_settings(path: &Path, bytes: &[u8]) -> Result<Settings, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::settings(path, "not UTF-8"))?;
+    toml::from_str(text).map_err(|e| Error::settings(path, e.to_string()))
+}
+
+/// The category a list file names: its stem, which must be a safe name.
+fn category_of(file: &Path) -> Result<&str, Error> {
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| Error::file_refused(file, "the file name is not UTF-8"))?;
+    check_category_name(stem).map_err(|reason| Error::file_refused(file, reason))?;
+    Ok(stem)
+}
+
+/// The longest category name, in characters.
+const MAX_CATEGORY_CHARS: usize = 64;
+
+/// Whether `name` can be a category: 1 to 64 letters, digits, `_` or `-`
+/// (any script). Names reach metrics labels, logs and JSON, so nothing
+/// else is allowed in them.
+pub(super) fn check_category_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= MAX_CATEGORY_CHARS
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} cannot be a category name: use 1 to {MAX_CATEGORY_CHARS} letters, digits, `_` or `-`"
+        ))
+    }
+}
+
+/// Reads the files of one word-list directory: regular files only, links
+/// only to files inside the directory, each file and all of them together
+/// under a size limit. A FIFO, a device or `/dev/zero` behind a link would
+/// otherwise stall or exhaust the process that loads the lists.
+struct ListReader {
+    /// The directory with every link resolved.
+    root: PathBuf,
+    /// Bytes the directory's files may still hold.
+    left: u64,
+}
+
+impl ListReader {
+    fn new(dir: &Path) -> Result<ListReader, Error> {
+        let root = dir.canonicalize().map_err(|e| Error::io(dir, &e))?;
+        Ok(ListReader {
+            root,
+            left: MAX_LIST_DIR_BYTES,
+        })
+    }
+
+    /// The contents of `path`, at most `cap` bytes.
+    fn read(&mut self, path: &Path, cap: u64) -> Result<Vec<u8>, Error> {
+        use std::io::Read;
+        let link = std::fs::symlink_metadata(path).map_err(|e| Error::io(path, &e))?;
+        if link.file_type().is_symlink() {
+            let target = path.canonicalize().map_err(|e| Error::io(path, &e))?;
+            if !target.starts_with(&self.root) {
+                return Err(Error::file_refused(
+                    path,
+                    "a link to a file outside the word-list directory",
+                ));
+            }
+        }
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, &e))?;
+        self.check(path, &meta, cap)?;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
+        // The file may have been replaced between the two looks.
+        let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
+        self.check(path, &meta, cap)?;
+        let mut bytes = Vec::new();
+        file.take(cap.min(self.left) + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io(path, &e))?;
+        self.check_size(path, bytes.len() as u64, cap)?;
+        self.left -= bytes.len() as u64;
+        Ok(bytes)
+    }
+
+    fn check(&self, path: &Path, meta: &std::fs::Metadata, cap: u64) -> Result<(), Error> {
+        if !meta.is_file() {
+            return Err(Error::file_refused(
+                path,
+                "not a regular file (a directory, FIFO, socket or device cannot be a list)",
+            ));
+        }
+        self.check_size(path, meta.len(), cap)
+    }
+
+    fn check_size(&self, path: &Path, len: u64, cap: u64) -> Result<(), Error> {
+        if len > cap {
+            return Err(Error::file_refused(
+                path,
+                format!("{len} bytes or more, over the limit of {cap} bytes for one file"),
+            ));
+        }
+        if len > self.left {
+            return Err(Error::file_refused(
+                path,
+                format!(
+                    "the directory's files hold more than the limit of {MAX_LIST_DIR_BYTES} bytes together"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Reads the contents of one list file named `file` (for messages) into
 /// the builder: a category, or the allow list when the stem is `allow`.
 pub(super) fn add_list(b: &mut LexiconBuilder, file: &Path, contents: &[u8]) -> Result<(), Error> {
-    let stem = file
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .ok_or_else(|| Error::word_list(file, 0, "the file name is not UTF-8"))?
-        .to_string();
+    let stem = category_of(file)?.to_string();
     if stem == ALLOW {
         parse_list(file, contents, |term, source| {
             b.push_allow(term, Some(source))

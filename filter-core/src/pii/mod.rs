@@ -16,6 +16,8 @@ mod phone;
 pub(crate) mod secret;
 
 use crate::finding::{Finding, Kind, MatchType};
+use crate::limits::Interrupt;
+use crate::offsets::floor_char;
 
 pub(crate) use self::date::Ymd;
 use self::number::NumberFinder;
@@ -207,7 +209,8 @@ impl PiiDetectors {
     /// stops before anything that text still to come could change.
     ///
     /// `text` must hold at least [`PII_LOOKBACK`] bytes before the cursor
-    /// (or start at the beginning of the stream).
+    /// (or start at the beginning of the stream). When `interrupt` says
+    /// stop, the passes stop where they are and the frontier means nothing.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn advance<'h>(
         &self,
@@ -217,51 +220,74 @@ impl PiiDetectors {
         finished: bool,
         kinds: PiiKinds,
         today: Ymd,
+        interrupt: &Interrupt<'_>,
         out: &mut Vec<Finding<'h>>,
     ) -> usize {
         let end = origin + text.len();
         let mut frontier = end;
         if kinds.numbers() || kinds.email {
-            frontier = numbers_and_emails(cursor, text, origin, finished, kinds, today, out);
+            let pass = Pass {
+                text,
+                origin,
+                finished,
+                interrupt,
+            };
+            frontier = numbers_and_emails(cursor, &pass, kinds, today, out);
         } else {
             cursor.next = end;
         }
         if kinds.secret {
-            let mut at = cursor.secret_next - origin;
-            loop {
-                match self.secrets.next(text, at, finished) {
-                    secret::Next::Found(range, provider) => {
-                        at = range.end;
-                        out.push(Finding::pii(
-                            text,
-                            range,
-                            Kind::Secret,
-                            MatchType::Exact,
-                            provider,
-                        ));
-                    }
-                    secret::Next::Rejected(next) => at = next,
-                    secret::Next::NeedMore(start) => {
-                        at = start;
-                        frontier = frontier.min(origin + start);
-                        break;
-                    }
-                    secret::Next::Done => {
-                        // A prefix may straddle the end of the text.
-                        if finished {
-                            at = text.len();
-                        } else {
-                            at = at.max(floor_char(text, text.len().saturating_sub(3)));
-                            frontier = frontier.min(origin + at);
-                        }
-                        break;
-                    }
-                }
-            }
-            cursor.secret_next = origin + at;
+            frontier =
+                frontier.min(self.secrets_pass(cursor, text, origin, finished, interrupt, out));
         } else {
             cursor.secret_next = end;
         }
+        frontier
+    }
+
+    /// The secret pass from `cursor`; returns its frontier.
+    fn secrets_pass<'h>(
+        &self,
+        cursor: &mut PiiCursor,
+        text: &'h str,
+        origin: usize,
+        finished: bool,
+        interrupt: &Interrupt<'_>,
+        out: &mut Vec<Finding<'h>>,
+    ) -> usize {
+        let mut frontier = origin + text.len();
+        let mut at = cursor.secret_next - origin;
+        while !interrupt.stop(out.len()) {
+            match self.secrets.next(text, at, finished) {
+                secret::Next::Found(range, provider) => {
+                    at = range.end;
+                    out.push(Finding::pii(
+                        text,
+                        range,
+                        Kind::Secret,
+                        MatchType::Exact,
+                        provider,
+                    ));
+                }
+                secret::Next::Rejected(next) => at = next,
+                secret::Next::NeedMore(start) => {
+                    at = start;
+                    frontier = frontier.min(origin + start);
+                    break;
+                }
+                secret::Next::Done => {
+                    // A prefix may straddle the end of the text.
+                    if finished {
+                        at = text.len();
+                    } else {
+                        at = at.max(floor_char(text, text.len().saturating_sub(3)));
+                        frontier = frontier.min(origin + at);
+                    }
+                    break;
+                }
+            }
+        }
+        cursor.secret_next = origin + at;
         frontier
     }
 
@@ -272,29 +298,37 @@ impl PiiDetectors {
         text: &'h str,
         kinds: PiiKinds,
         today: Ymd,
+        interrupt: &Interrupt<'_>,
         out: &mut Vec<Finding<'h>>,
     ) {
-        self.advance(&mut PiiCursor::default(), text, 0, true, kinds, today, out);
+        let mut cursor = PiiCursor::default();
+        self.advance(&mut cursor, text, 0, true, kinds, today, interrupt, out);
     }
 }
 
-/// The largest char boundary of `text` at or before `i`.
-pub(crate) fn floor_char(text: &str, mut i: usize) -> usize {
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
+/// The text one run of a pass sees.
+struct Pass<'h, 'i> {
+    text: &'h str,
+    /// The absolute offset of `text`.
+    origin: usize,
+    /// No more text will come.
+    finished: bool,
+    interrupt: &'i Interrupt<'i>,
 }
 
 fn numbers_and_emails<'h>(
     cursor: &mut PiiCursor,
-    text: &'h str,
-    origin: usize,
-    finished: bool,
+    pass: &Pass<'h, '_>,
     kinds: PiiKinds,
     today: Ymd,
     out: &mut Vec<Finding<'h>>,
 ) -> usize {
+    let Pass {
+        text,
+        origin,
+        finished,
+        interrupt,
+    } = *pass;
     let bytes = text.as_bytes();
     let stops = Stops {
         digits: if kinds.numbers() { !0 } else { 0 },
@@ -309,7 +343,7 @@ fn numbers_and_emails<'h>(
         cursor.skipping_run = i == bytes.len() && !finished;
     }
     let mut blocked = None;
-    while !cursor.skipping_run {
+    while !cursor.skipping_run && !interrupt.stop(out.len()) {
         let Some(j) = stops.next(bytes, i) else {
             i = bytes.len();
             break;

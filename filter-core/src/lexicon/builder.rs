@@ -1,0 +1,335 @@
+//! Building a [`Lexicon`]: terms checked and normalized, duplicates
+//! warned about, automata built.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use super::fuzzy::FuzzyIndex;
+use super::matcher::{Engine, Matcher};
+use super::normalize::normalize;
+use super::wordlist::{self, Warning};
+use super::{CategoryOptions, Lexicon, Pattern, Spelling, MAX_TERM_CHARS};
+use crate::error::Error;
+use crate::finding::TermInfo;
+
+/// Where a term came from, for messages.
+#[derive(Clone, Debug)]
+pub(super) struct Source {
+    pub(super) file: PathBuf,
+    pub(super) line: usize,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct RawTerm {
+    category: usize,
+    text: String,
+    source: Option<Source>,
+}
+
+/// Builds a [`Lexicon`] from terms, categories and an allow list.
+///
+/// ```
+/// use filter_core::{Action, CategoryOptions, LexiconBuilder};
+///
+/// let lexicon = LexiconBuilder::new()
+///     .category("fraud", CategoryOptions::new().action(Action::Block))
+///     .term("fraud", "代开发票")
+///     .term("drugs", "大麻")
+///     .allow("大麻哈鱼")
+///     .build()?;
+/// let found = lexicon.find("代*开*发*票，大麻哈鱼");
+/// assert_eq!(found.len(), 1);
+/// assert_eq!(found[0].as_str(), "代*开*发*票");
+/// assert_eq!(found[0].category(), "fraud");
+/// # Ok::<(), filter_core::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct LexiconBuilder {
+    engine: Engine,
+    categories: Vec<(String, CategoryOptions)>,
+    terms: Vec<RawTerm>,
+    allow: Vec<RawTerm>,
+    pub(super) dir_warnings: Vec<Warning>,
+}
+
+impl LexiconBuilder {
+    /// An empty builder.
+    pub fn new() -> LexiconBuilder {
+        LexiconBuilder::default()
+    }
+
+    /// The automaton to match with.
+    pub fn engine(&mut self, engine: Engine) -> &mut LexiconBuilder {
+        self.engine = engine;
+        self
+    }
+
+    pub(super) fn category_index(&mut self, name: &str) -> usize {
+        match self.categories.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None => {
+                self.categories
+                    .push((name.to_string(), CategoryOptions::default()));
+                self.categories.len() - 1
+            }
+        }
+    }
+
+    /// Sets the options of a category (creating it).
+    pub fn category(&mut self, name: &str, options: CategoryOptions) -> &mut LexiconBuilder {
+        let i = self.category_index(name);
+        self.categories[i].1 = options;
+        self
+    }
+
+    /// Adds a term to a category (creating it with default options).
+    pub fn term(&mut self, category: &str, term: &str) -> &mut LexiconBuilder {
+        self.push_term(category, term, None);
+        self
+    }
+
+    pub(super) fn push_term(&mut self, category: &str, term: &str, source: Option<Source>) {
+        let category = self.category_index(category);
+        self.terms.push(RawTerm {
+            category,
+            text: term.to_string(),
+            source,
+        });
+    }
+
+    /// Adds a term to the allow list: a match that lies inside an occurrence
+    /// of an allowed term is dropped (`大麻哈鱼` keeps `大麻` from firing).
+    pub fn allow(&mut self, term: &str) -> &mut LexiconBuilder {
+        self.push_allow(term, None);
+        self
+    }
+
+    pub(super) fn push_allow(&mut self, term: &str, source: Option<Source>) {
+        self.allow.push(RawTerm {
+            category: 0,
+            text: term.to_string(),
+            source,
+        });
+    }
+
+    /// Reads a word-list directory (see `wordlists/README.md`): every
+    /// `*.txt` file is a category named by its stem, `allow.txt` is the
+    /// allow list, and an optional `lists.toml` sets category options.
+    pub fn add_dir(&mut self, dir: impl AsRef<Path>) -> Result<&mut LexiconBuilder, Error> {
+        wordlist::read_dir(self, dir.as_ref())?;
+        Ok(self)
+    }
+
+    /// Adds a word-list directory held in memory (embedded in a binary,
+    /// say): (file name, contents) pairs read exactly as [`add_dir`]
+    /// reads the files of a directory, `lists.toml` included.
+    ///
+    /// ```
+    /// use filter_core::{Action, LexiconBuilder};
+    ///
+    /// let lexicon = LexiconBuilder::new()
+    ///     .add_files(&[
+    ///         ("spam.txt", "刷单\n".as_bytes()),
+    ///         ("lists.toml", b"[category.spam]\naction = \"review\"\n"),
+    ///     ])?
+    ///     .build()?;
+    /// assert_eq!(lexicon.category_action("spam"), Some(Action::Review));
+    /// # Ok::<(), filter_core::Error>(())
+    /// ```
+    ///
+    /// [`add_dir`]: LexiconBuilder::add_dir
+    pub fn add_files(&mut self, files: &[(&str, &[u8])]) -> Result<&mut LexiconBuilder, Error> {
+        wordlist::add_files(self, files)?;
+        Ok(self)
+    }
+
+    /// Reads one list from memory, as if it were the file `name` of a
+    /// word-list directory (`spam.txt` is the category `spam`, `allow.txt`
+    /// the allow list). Fails on invalid UTF-8, naming `name` and the line.
+    ///
+    /// ```
+    /// use filter_core::LexiconBuilder;
+    ///
+    /// let lexicon = LexiconBuilder::new().add_list("spam.txt", "# ads\n刷单\n".as_bytes())?.build()?;
+    /// assert_eq!(lexicon.find("刷单")[0].category(), "spam");
+    /// assert!(LexiconBuilder::new().add_list("x.txt", b"\xff\n").is_err());
+    /// # Ok::<(), filter_core::Error>(())
+    /// ```
+    pub fn add_list(&mut self, name: &str, contents: &[u8]) -> Result<&mut LexiconBuilder, Error> {
+        wordlist::add_list(self, Path::new(name), contents)?;
+        Ok(self)
+    }
+
+    /// Builds the lexicon. Fails, naming the file and line where known, on
+    /// a term with control characters, a term that normalizes to nothing,
+    /// a term longer than [`MAX_TERM_CHARS`], or a category name that is
+    /// not 1 to 64 letters, digits, `_` or `-`. Duplicates are warnings
+    /// ([`Lexicon::warnings`]).
+    pub fn build(&self) -> Result<Lexicon, Error> {
+        let categories = self.checked_categories()?;
+        let mut warnings = self.dir_warnings.clone();
+        let terms = self.compile_terms(&categories, &mut warnings)?;
+        let allow_norms = self.compile_allow(&mut warnings)?;
+        let refs: Vec<&str> = terms.norms.iter().map(String::as_str).collect();
+        let matcher = Matcher::build(self.engine, &refs)?;
+        let allow = if allow_norms.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&allow_norms)
+                    .map_err(|e| Error::invalid_option("allow list", e.to_string()))?,
+            )
+        };
+        let fuzzy_terms: Vec<(usize, Vec<char>, usize)> = terms
+            .spellings
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.edits > 0)
+            .map(|(i, p)| (i, p.chars.to_vec(), p.edits))
+            .collect();
+        Ok(Lexicon {
+            fuzzy: FuzzyIndex::build(&fuzzy_terms)?,
+            longest_term_chars: terms
+                .spellings
+                .iter()
+                .map(|p| p.chars.len())
+                .max()
+                .unwrap_or(0),
+            patterns: terms.patterns,
+            spellings: terms.spellings,
+            categories,
+            matcher,
+            allow,
+            allow_terms: allow_norms.len(),
+            allow_max_bytes: allow_norms.iter().map(String::len).max().unwrap_or(0),
+            warnings,
+        })
+    }
+
+    /// The categories, their names checked.
+    fn checked_categories(&self) -> Result<Vec<(Arc<str>, CategoryOptions)>, Error> {
+        self.categories
+            .iter()
+            .map(|(n, o)| {
+                wordlist::check_category_name(n)
+                    .map_err(|reason| Error::invalid_option("category", reason))?;
+                Ok((Arc::from(n.as_str()), o.clone()))
+            })
+            .collect()
+    }
+
+    /// Checks and normalizes every term; a term whose normal form repeats
+    /// an earlier one is a warning and left out.
+    fn compile_terms(
+        &self,
+        categories: &[(Arc<str>, CategoryOptions)],
+        warnings: &mut Vec<Warning>,
+    ) -> Result<CompiledTerms, Error> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = CompiledTerms::default();
+        for raw in &self.terms {
+            let norm = check_term(raw)?;
+            if let Some(&first) = seen.get(&norm) {
+                let p: &Pattern = &out.patterns[first];
+                warnings.push(Warning::duplicate(
+                    raw.source.as_ref(),
+                    &raw.text,
+                    &p.info.term,
+                    &p.info.category,
+                ));
+                continue;
+            }
+            seen.insert(norm.clone(), out.patterns.len());
+            let (name, options) = &categories[raw.category];
+            let chars: Box<[char]> = norm.chars().collect();
+            let term: Box<str> = raw.text.trim().into();
+            out.patterns.push(Pattern {
+                category: u32::try_from(raw.category)
+                    .map_err(|_| Error::invalid_option("categories", "more than 2^32"))?,
+                ascii_start: chars[0].is_ascii_alphanumeric(),
+                ascii_end: chars[chars.len() - 1].is_ascii_alphanumeric(),
+                term_is_normal: *term == *norm,
+                info: Arc::new(TermInfo {
+                    category: name.clone(),
+                    term,
+                    action: options.action,
+                }),
+            });
+            out.spellings.push(Spelling {
+                edits: options.edits(chars.len()),
+                chars,
+                norm: norm.as_str().into(),
+            });
+            out.norms.push(norm);
+        }
+        Ok(out)
+    }
+
+    /// Checks and normalizes the allow list, duplicates left out.
+    fn compile_allow(&self, warnings: &mut Vec<Warning>) -> Result<Vec<String>, Error> {
+        let mut seen = std::collections::HashSet::new();
+        let mut norms = Vec::new();
+        for raw in &self.allow {
+            let norm = check_term(raw)?;
+            if !seen.insert(norm.clone()) {
+                warnings.push(Warning::duplicate(
+                    raw.source.as_ref(),
+                    &raw.text,
+                    &raw.text,
+                    "allow",
+                ));
+                continue;
+            }
+            norms.push(norm);
+        }
+        Ok(norms)
+    }
+}
+
+/// The terms of a build, in pattern order.
+#[derive(Default)]
+struct CompiledTerms {
+    patterns: Vec<Pattern>,
+    spellings: Vec<Spelling>,
+    norms: Vec<String>,
+}
+
+/// Validates a raw term and returns its normalized form.
+fn check_term(raw: &RawTerm) -> Result<String, Error> {
+    let fail = |reason: String| match &raw.source {
+        Some(s) => Error::word_list(&s.file, s.line, reason),
+        None => Error::invalid_option("term", reason),
+    };
+    if let Some(c) = raw.text.chars().find(|c| c.is_control()) {
+        return Err(fail(format!(
+            "control character U+{:04X} in a term",
+            c as u32
+        )));
+    }
+    let norm = normalize(&raw.text);
+    if norm.is_empty() {
+        return Err(fail(format!(
+            "term {:?} normalizes to nothing (only whitespace, punctuation, symbols or invisible characters)",
+            raw.text
+        )));
+    }
+    let n = norm.chars().count();
+    if n > MAX_TERM_CHARS {
+        return Err(fail(format!(
+            "term of {n} characters is longer than the limit of {MAX_TERM_CHARS}"
+        )));
+    }
+    Ok(norm)
+}

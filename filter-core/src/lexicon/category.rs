@@ -1,0 +1,86 @@
+//! Options of one word-list category.
+
+use crate::finding::Action;
+
+/// Options of one word-list category.
+///
+/// ```
+/// use filter_core::{Action, CategoryOptions};
+///
+/// let strict = CategoryOptions::new().action(Action::Review).fuzzy(false).max_noise(1);
+/// assert_eq!(strict.get_action(), Action::Review);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CategoryOptions {
+    pub(super) action: Action,
+    pub(super) fuzzy: bool,
+    pub(super) one_edit_min_chars: usize,
+    pub(super) two_edits_min_chars: usize,
+    pub(super) max_noise: usize,
+}
+
+impl Default for CategoryOptions {
+    fn default() -> CategoryOptions {
+        CategoryOptions {
+            action: Action::Block,
+            fuzzy: true,
+            one_edit_min_chars: 5,
+            two_edits_min_chars: 10,
+            max_noise: 3,
+        }
+    }
+}
+
+impl CategoryOptions {
+    /// Block, fuzzy on (1 edit from 5 characters, 2 from 10), at most 3
+    /// noise characters in a row between the characters of a term.
+    pub fn new() -> CategoryOptions {
+        CategoryOptions::default()
+    }
+
+    /// What a match asks for.
+    pub fn action(mut self, action: Action) -> CategoryOptions {
+        self.action = action;
+        self
+    }
+
+    /// Whether terms match within a few edits.
+    pub fn fuzzy(mut self, on: bool) -> CategoryOptions {
+        self.fuzzy = on;
+        self
+    }
+
+    /// The shortest terms (in normalized characters) allowed one and two
+    /// edits. Shorter terms only match exactly: one edit on a 2-4 character
+    /// Chinese term hits ordinary words.
+    pub fn fuzzy_min_chars(mut self, one_edit: usize, two_edits: usize) -> CategoryOptions {
+        self.one_edit_min_chars = one_edit;
+        self.two_edits_min_chars = two_edits;
+        self
+    }
+
+    /// The most noise characters (whitespace, punctuation, symbols) allowed
+    /// in a row between two characters of a term; 0 turns skipping off.
+    pub fn max_noise(mut self, n: usize) -> CategoryOptions {
+        self.max_noise = n;
+        self
+    }
+
+    /// The action.
+    pub fn get_action(&self) -> Action {
+        self.action
+    }
+
+    /// The edits allowed for a term of `chars` normalized characters.
+    pub(super) fn edits(&self, chars: usize) -> usize {
+        if !self.fuzzy {
+            0
+        } else if chars >= self.two_edits_min_chars.max(self.one_edit_min_chars) {
+            2
+        } else if chars >= self.one_edit_min_chars {
+            1
+        } else {
+            0
+        }
+    }
+}

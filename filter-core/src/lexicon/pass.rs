@@ -1,0 +1,383 @@
+//! The matching passes: exact words, fuzzy windows and the checks every
+//! match passes (categories, word boundaries, noise, the allow list), run
+//! from a cursor over a whole text or over the successive windows of a
+//! stream.
+
+use std::collections::BTreeSet;
+
+use super::fuzzy::FuzzyIndex;
+use super::normalize::{classify, Norm, NormText};
+use super::Lexicon;
+use crate::finding::{Finding, MatchType};
+use crate::limits::Interrupt;
+
+/// Where the matcher is in a text that may still grow, in absolute byte
+/// offsets. A whole text is one run from the default cursor; a stream runs
+/// the same code over successive windows.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LexCursor {
+    /// The exact search resumes at the normalized form of this character...
+    next: usize,
+    /// ...this many bytes into it (`⑩` is two normalized bytes).
+    next_extra: usize,
+    /// Exact matches a fuzzy window not yet decided may overlap.
+    exact: Vec<(usize, usize)>,
+    /// Fuzzy windows starting before this are decided.
+    fuzzy_done: usize,
+    /// The end of the last fuzzy match taken.
+    last_fuzzy_end: usize,
+}
+
+impl LexCursor {
+    /// Whether absolute `start..end` overlaps an exact match.
+    fn overlaps_exact(&self, start: usize, end: usize) -> bool {
+        // Exact spans are disjoint and in order.
+        let i = self.exact.partition_point(|&(_, e)| e <= start);
+        self.exact.get(i).is_some_and(|&(s, _)| s < end)
+    }
+
+    /// Fuzzy windows starting before `done` are decided: forget the exact
+    /// matches no undecided window can overlap. Returns the frontier.
+    fn settle_fuzzy(&mut self, done: usize) -> usize {
+        self.fuzzy_done = self.fuzzy_done.max(done);
+        let keep_from = self.fuzzy_done.min(self.last_fuzzy_end);
+        self.exact.retain(|&(_, e)| e > keep_from);
+        self.fuzzy_done
+    }
+}
+
+/// One run of the passes over a text (a whole text, or a stream's
+/// window): the original text, its normalized form, and what the run may
+/// decide.
+struct Window<'h, 'a> {
+    text: &'h str,
+    norm: NormText,
+    /// The absolute offset of `text`.
+    origin: usize,
+    /// No more text will come: decide everything.
+    finished: bool,
+    categories: Option<&'a BTreeSet<String>>,
+    interrupt: &'a Interrupt<'a>,
+}
+
+impl Window<'_, '_> {
+    /// The absolute offset of the original character of normalized byte `n`.
+    fn abs_of(&self, n: usize) -> usize {
+        self.origin
+            + self
+                .norm
+                .orig
+                .get(n)
+                .map_or(self.text.len(), |&o| o as usize)
+    }
+
+    /// The first normalized byte at or after absolute offset `abs`.
+    fn to_norm(&self, abs: usize) -> usize {
+        let rel = abs.saturating_sub(self.origin);
+        self.norm.orig.partition_point(|&o| (o as usize) < rel)
+    }
+
+    /// The first char boundary of the normalized text at or after `n`.
+    fn ceil_char(&self, mut n: usize) -> usize {
+        while n < self.norm.text.len() && !self.norm.text.is_char_boundary(n) {
+            n += 1;
+        }
+        n
+    }
+}
+
+impl Lexicon {
+    /// Appends the words of the wanted categories (all when `None`) to `out`.
+    pub(crate) fn find_into<'h>(
+        &self,
+        text: &'h str,
+        categories: Option<&BTreeSet<String>>,
+        interrupt: &Interrupt<'_>,
+        out: &mut Vec<Finding<'h>>,
+    ) {
+        let first = out.len();
+        let mut cursor = LexCursor::default();
+        self.advance(&mut cursor, text, 0, 0, true, categories, interrupt, out);
+        out[first..].sort_by_key(|f| f.start());
+    }
+
+    /// Runs the matcher over `text`, which starts at absolute offset
+    /// `origin`, from where `cursor` is; pushes words (offsets relative to
+    /// `text`, unsorted between exact and fuzzy) and returns the frontier:
+    /// an absolute offset before which no word is still to come. Unless
+    /// `finished`, nothing that text still to come could change is decided.
+    ///
+    /// `run_before` is the run of noise and invisible characters just
+    /// before `text`. `text` must start at least [`Lexicon::context_bytes`]
+    /// before the cursor (or at the beginning of the stream). When
+    /// `interrupt` says stop, the passes stop where they are.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn advance<'h>(
+        &self,
+        cursor: &mut LexCursor,
+        text: &'h str,
+        origin: usize,
+        run_before: usize,
+        finished: bool,
+        categories: Option<&BTreeSet<String>>,
+        interrupt: &Interrupt<'_>,
+        out: &mut Vec<Finding<'h>>,
+    ) -> usize {
+        if self.patterns.is_empty() {
+            cursor.next = origin + text.len();
+            return cursor.next;
+        }
+        let mut norm = NormText::default();
+        norm.fill_text(text, Some(self.max_noise()), run_before);
+        let window = Window {
+            text,
+            norm,
+            origin,
+            finished,
+            categories,
+            interrupt,
+        };
+        let exact_pos = self.exact_pass(cursor, &window, out);
+        let mut frontier = cursor.next;
+        if let Some(fuzzy) = &self.fuzzy {
+            frontier = frontier.min(self.fuzzy_pass(fuzzy, cursor, &window, exact_pos, out));
+        }
+        frontier
+    }
+
+    /// The leftmost-longest loop over the normalized text, resumed where it
+    /// stopped; returns the normalized byte it reached.
+    fn exact_pass<'h>(
+        &self,
+        cursor: &mut LexCursor,
+        w: &Window<'h, '_>,
+        out: &mut Vec<Finding<'h>>,
+    ) -> usize {
+        let nlen = w.norm.text.len();
+        let horizon = if w.finished {
+            usize::MAX
+        } else {
+            nlen.saturating_sub(self.lookahead())
+        };
+        let mut pos = (w.to_norm(cursor.next) + cursor.next_extra).min(nlen);
+        while !w.interrupt.stop(out.len()) {
+            match self.matcher.find_from(&w.norm.text, pos) {
+                Some((s, e, pid)) if s < horizon => {
+                    if let Some(f) = self.accept(w, s, e, pid, 0) {
+                        out.push(f);
+                        cursor.exact.push((w.abs_of(s), w.abs_of(e - 1) + 1));
+                        pos = e;
+                    } else {
+                        // A rejected match does not shadow the text after its start.
+                        pos = s + w.norm.text[s..].chars().next().map_or(1, char::len_utf8);
+                    }
+                }
+                Some((s, _, _)) => {
+                    // Not decidable yet; nothing starts before it.
+                    pos = pos.max(w.ceil_char(s.min(horizon)));
+                    break;
+                }
+                None if w.finished => {
+                    pos = nlen;
+                    break;
+                }
+                None => {
+                    pos = pos.max(w.ceil_char(horizon));
+                    break;
+                }
+            }
+        }
+        cursor.next = w.abs_of(pos);
+        cursor.next_extra = pos - w.to_norm(cursor.next);
+        pos
+    }
+
+    /// Fuzzy windows are decided left to right: a window is taken when it
+    /// overlaps no exact match and no window taken before it. Returns the
+    /// frontier of fuzzy matching.
+    fn fuzzy_pass<'h>(
+        &self,
+        fuzzy: &FuzzyIndex,
+        cursor: &mut LexCursor,
+        w: &Window<'h, '_>,
+        exact_pos: usize,
+        out: &mut Vec<Finding<'h>>,
+    ) -> usize {
+        let window_exact: Vec<(usize, usize)> = cursor
+            .exact
+            .iter()
+            .filter(|&&(_, e)| e > w.origin)
+            .map(|&(s, e)| (w.to_norm(s), w.to_norm(e)))
+            .collect();
+        let mut candidates = fuzzy.candidates(&w.norm.text, &window_exact, w.interrupt, |p| {
+            let p = &self.spellings[p];
+            (&*p.chars, p.edits)
+        });
+        candidates.sort_by_key(|c| (c.start, c.distance, std::cmp::Reverse(c.end), c.pattern));
+        let limit = if w.finished {
+            usize::MAX
+        } else {
+            w.norm.text.len().saturating_sub(self.fuzzy_lookahead())
+        };
+        let mut blocked = None;
+        for c in candidates {
+            if w.interrupt.stop(out.len()) {
+                break;
+            }
+            let abs_start = w.abs_of(c.start);
+            if abs_start < cursor.fuzzy_done {
+                continue;
+            }
+            if !w.finished && (c.start >= limit || c.end > exact_pos) {
+                blocked = Some(abs_start);
+                break;
+            }
+            if abs_start < cursor.last_fuzzy_end
+                || cursor.overlaps_exact(abs_start, w.abs_of(c.end - 1) + 1)
+            {
+                continue;
+            }
+            if let Some(f) = self.accept(w, c.start, c.end, c.pattern, c.distance) {
+                cursor.last_fuzzy_end = w.origin + f.end();
+                out.push(f);
+            }
+        }
+        // Windows that text still to come completes may change their best
+        // match and start earlier than any window seen so far: only what
+        // starts before `limit` is settled.
+        let done = match blocked {
+            Some(b) => b.min(w.abs_of(limit)),
+            None if w.finished => w.origin + w.text.len(),
+            None => w.abs_of(limit.min(exact_pos)),
+        };
+        cursor.settle_fuzzy(done)
+    }
+
+    /// Checks a match of pattern `pid` at normalized bytes `s..e` against
+    /// the category filter, ASCII word boundaries, the noise limit and the
+    /// allow list, and makes the finding.
+    fn accept<'h>(
+        &self,
+        w: &Window<'h, '_>,
+        s: usize,
+        e: usize,
+        pid: usize,
+        distance: u32,
+    ) -> Option<Finding<'h>> {
+        let (text, norm) = (w.text, &w.norm);
+        let p = &self.patterns[pid];
+        let (category, options) = &self.categories[p.category as usize];
+        if w.categories.is_some_and(|c| !c.contains(&**category)) {
+            return None;
+        }
+        let start = norm.orig[s] as usize;
+        let last = norm.orig[e - 1] as usize;
+        let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
+        if p.ascii_start && !boundary_before(text, norm, s, start) {
+            return None;
+        }
+        if p.ascii_end && !boundary_after(text, norm, e, end) {
+            return None;
+        }
+        if longest_noise_run(&text[start..end]) > options.max_noise {
+            return None;
+        }
+        if self.inside_allowed(&norm.text, s, e) {
+            return None;
+        }
+        let original = &text[start..end];
+        let match_type = if distance > 0 {
+            MatchType::Fuzzy
+        } else if p.term_is_normal {
+            // The automaton matched the term's normal form: the text is
+            // the term exactly when normalization left it unchanged.
+            if original == &norm.text[s..e] {
+                MatchType::Exact
+            } else {
+                MatchType::Normalized
+            }
+        } else if original == &*p.info.term {
+            MatchType::Exact
+        } else {
+            MatchType::Normalized
+        };
+        Some(Finding::word(
+            text,
+            start..end,
+            p.info.clone(),
+            match_type,
+            distance,
+        ))
+    }
+
+    /// Whether normalized bytes `s..e` lie inside an allowed term.
+    fn inside_allowed(&self, norm: &str, s: usize, e: usize) -> bool {
+        let Some(allow) = &self.allow else {
+            return false;
+        };
+        let mut from = s.saturating_sub(self.allow_max_bytes);
+        while !norm.is_char_boundary(from) {
+            from += 1;
+        }
+        let mut to = (e + self.allow_max_bytes).min(norm.len());
+        while !norm.is_char_boundary(to) {
+            to -= 1;
+        }
+        allow
+            .find_overlapping_iter(&norm[from..to])
+            .any(|m| from + m.start() <= s && e <= from + m.end())
+    }
+}
+
+/// Whether an ASCII word boundary is before the match starting at
+/// normalized byte `s` (original byte `start`): the previous normalized
+/// character is not an ASCII letter or digit, or noise separates them.
+fn boundary_before(text: &str, norm: &NormText, s: usize, start: usize) -> bool {
+    let Some(prev) = norm.text[..s].chars().next_back() else {
+        return true;
+    };
+    if !prev.is_ascii_alphanumeric() {
+        return true;
+    }
+    let prev_start = norm.orig[s - 1] as usize;
+    if prev_start >= start {
+        return false; // the same original character (`⑩` as `10`)
+    }
+    let prev_end = prev_start + text[prev_start..].chars().next().map_or(0, char::len_utf8);
+    has_noise(&text[prev_end.min(start)..start])
+}
+
+/// Whether an ASCII word boundary is after the match ending at normalized
+/// byte `e` (original byte `end`).
+fn boundary_after(text: &str, norm: &NormText, e: usize, end: usize) -> bool {
+    let Some(next) = norm.text[e..].chars().next() else {
+        return true;
+    };
+    if !next.is_ascii_alphanumeric() {
+        return true;
+    }
+    let next_start = norm.orig[e] as usize;
+    if next_start < end {
+        return false;
+    }
+    has_noise(&text[end..next_start])
+}
+
+fn has_noise(s: &str) -> bool {
+    s.chars().any(|c| classify(c) == Norm::Noise)
+}
+
+/// The longest run of noise and invisible characters in `s`.
+fn longest_noise_run(s: &str) -> usize {
+    let (mut run, mut longest) = (0, 0);
+    for c in s.chars() {
+        match classify(c) {
+            Norm::Noise | Norm::Drop => {
+                run += 1;
+                longest = longest.max(run);
+            }
+            _ => run = 0,
+        }
+    }
+    longest
+}
