@@ -15,20 +15,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use contentfilter_benches::{data, InProcessServer};
+use contentfilter_benches::{data, env_u64, InProcessServer};
 use contentfilter_tests::http_get;
 use filter_server::proto::content_filter_client::ContentFilterClient;
 use filter_server::proto::scan_stream_request::Message;
 use filter_server::proto::{ReloadWordlistsRequest, ScanRequest, ScanStreamRequest};
 use filter_server::Settings;
 use tonic::transport::{Channel, Endpoint};
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -79,9 +72,9 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let seconds = env("SOAK_SECONDS", 600);
-    let reload_every = env("SOAK_RELOAD_SECONDS", 10);
-    let growth_bound = env("SOAK_RSS_GROWTH_MB", 128) as f64;
+    let seconds = env_u64("SOAK_SECONDS", 600);
+    let reload_every = env_u64("SOAK_RELOAD_SECONDS", 10);
+    let growth_bound = env_u64("SOAK_RSS_GROWTH_MB", 128) as f64;
     let prompt = data("corpus_1k.txt");
 
     // The word lists: the bundled ones plus the 100k-term dictionary.

@@ -226,8 +226,9 @@ fn serve(args: &ServeArgs) -> Result<(), CliError> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Large scans run on the blocking pool, at most this many at once.
-        .max_blocking_threads(16)
+        // Large scans run on the blocking pool, at most this many at once:
+        // each holds several times its text in scratch.
+        .max_blocking_threads(4)
         .build()
         .map_err(CliError::Runtime)?;
     runtime.block_on(server::run(config))?;
@@ -267,6 +268,13 @@ fn read_input(path: &std::path::Path) -> Result<Input, CliError> {
             Err(source) => return Err(CliError::Input { name, source }),
         }
     };
+    // Word offsets are 32-bit inside the scanner.
+    if bytes.len() > u32::MAX as usize {
+        return Err(CliError::Selection(format!(
+            "{name}: {} bytes, over the 4 GiB a scan takes at once; split the file",
+            bytes.len()
+        )));
+    }
     let text = String::from_utf8(bytes).map_err(|e| CliError::NotUtf8 {
         name: name.clone(),
         offset: e.utf8_error().valid_up_to(),

@@ -114,9 +114,19 @@ pub struct Settings {
     #[arg(long, value_name = "N", env = "FILTER_MAX_FINDINGS")]
     pub max_findings: Option<usize>,
     /// Scan and Redact requests admitted at once (reading and scanning);
-    /// more wait [default: 64].
+    /// more wait [default: 256].
     #[arg(long, value_name = "N", env = "FILTER_MAX_CONCURRENT")]
     pub max_concurrent: Option<usize>,
+    /// The most bytes of Scan and Redact messages admitted at once; a
+    /// request weighs its message length, and waits until it fits
+    /// [default: 33554432].
+    #[arg(long, value_name = "BYTES", env = "FILTER_MAX_INFLIGHT_BYTES")]
+    pub max_inflight_bytes: Option<usize>,
+    /// Longest wait for a place under --max-concurrent and
+    /// --max-inflight-bytes, in milliseconds; then RESOURCE_EXHAUSTED
+    /// [default: 500].
+    #[arg(long, value_name = "MS", env = "FILTER_ADMISSION_WAIT_MS")]
+    pub admission_wait_ms: Option<u64>,
     /// ScanStream calls open at once; more are RESOURCE_EXHAUSTED
     /// [default: 512].
     #[arg(long, value_name = "N", env = "FILTER_MAX_STREAMS")]
@@ -124,7 +134,7 @@ pub struct Settings {
     /// Health watches and reflection streams open at once [default: 64].
     #[arg(long, value_name = "N", env = "FILTER_MAX_AUX_STREAMS")]
     pub max_aux_streams: Option<usize>,
-    /// Connections open at once, per listener [default: 512].
+    /// Connections open at once, per listener [default: 256].
     #[arg(long, value_name = "N", env = "FILTER_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
     /// HTTP/2 streams one connection may open at once [default: 100].
@@ -237,6 +247,10 @@ pub struct Limits {
     pub max_findings: usize,
     /// Scan and Redact requests admitted at once.
     pub max_concurrent: usize,
+    /// Bytes of Scan and Redact messages admitted at once.
+    pub max_inflight_bytes: usize,
+    /// Longest wait for admission.
+    pub admission_wait: Duration,
     /// ScanStream calls open at once.
     pub max_streams: usize,
     /// Health watches and reflection streams open at once.
@@ -371,6 +385,8 @@ impl Settings {
             max_response_bytes,
             max_findings,
             max_concurrent,
+            max_inflight_bytes,
+            admission_wait_ms,
             max_streams,
             max_aux_streams,
             max_connections,
@@ -396,10 +412,12 @@ impl Settings {
             max_request_bytes: Some(4 << 20),
             max_response_bytes: Some(16 << 20),
             max_findings: Some(10_000),
-            max_concurrent: Some(64),
+            max_concurrent: Some(256),
+            max_inflight_bytes: Some(32 << 20),
+            admission_wait_ms: Some(500),
             max_streams: Some(512),
             max_aux_streams: Some(64),
-            max_connections: Some(512),
+            max_connections: Some(256),
             max_streams_per_connection: Some(100),
             request_timeout_ms: Some(30_000),
             stream_timeout_ms: Some(600_000),
@@ -515,6 +533,8 @@ impl Settings {
             max_response_bytes: positive(self.max_response_bytes, "--max-response-bytes")?,
             max_findings: positive(self.max_findings, "--max-findings")?,
             max_concurrent: positive(self.max_concurrent, "--max-concurrent")?,
+            max_inflight_bytes: positive(self.max_inflight_bytes, "--max-inflight-bytes")?,
+            admission_wait: millis(self.admission_wait_ms, 0),
             max_streams: positive(self.max_streams, "--max-streams")?,
             max_aux_streams: positive(self.max_aux_streams, "--max-aux-streams")?,
             max_connections: positive(self.max_connections, "--max-connections")?,

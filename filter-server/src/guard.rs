@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::body::Body;
 use tonic::codegen::http::{HeaderMap, HeaderValue, Request, Response};
-use tonic::codegen::{BoxFuture, Service};
+use tonic::codegen::{BoxFuture, Bytes, Service};
 use tonic::{Code, Status};
 use tower::Layer;
 
@@ -39,20 +39,40 @@ const REFLECTION_PREFIX: &str = "/grpc.reflection.";
 /// DEADLINE_EXCEEDED itself before tonic's own timer cancels the call.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(2);
 
-/// The place a request holds under its limit, in the request's extensions.
-/// A handler takes it and keeps it until its work is done.
+/// The places a request holds under its limits, in the request's
+/// extensions. A handler takes them and keeps them until its work is done.
 #[derive(Clone)]
 pub struct Admission {
-    _place: Arc<OwnedSemaphorePermit>,
+    _held: Arc<Held>,
+}
+
+/// The places, and the count of requests in flight while they are held.
+struct Held {
+    _places: Vec<OwnedSemaphorePermit>,
+    metrics: Arc<Metrics>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.metrics.in_flight(-1);
+    }
 }
 
 impl Admission {
-    fn new(place: OwnedSemaphorePermit) -> Admission {
+    fn new(places: Vec<OwnedSemaphorePermit>, metrics: &Arc<Metrics>) -> Admission {
+        metrics.in_flight(1);
         Admission {
-            _place: Arc::new(place),
+            _held: Arc::new(Held {
+                _places: places,
+                metrics: metrics.clone(),
+            }),
         }
     }
 }
+
+/// The unit of the in-flight bytes budget: a request weighs its message
+/// length in KiB, at least one.
+const BUDGET_UNIT: usize = 1024;
 
 /// When the call must be over, in the request's extensions.
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +104,12 @@ struct GuardState {
     request_timeout: Duration,
     stream_timeout: Duration,
     unary: Arc<Semaphore>,
+    /// The in-flight bytes budget, in [`BUDGET_UNIT`]s.
+    bytes: Arc<Semaphore>,
+    budget_units: usize,
+    admission_wait: Duration,
+    /// Becomes true when the server starts draining.
+    draining: tokio::sync::watch::Receiver<bool>,
     streams: Arc<Semaphore>,
     aux: Arc<Semaphore>,
     metrics: Arc<Metrics>,
@@ -109,6 +135,7 @@ impl GuardLayer {
         admin_token: Option<&Token>,
         limits: &Limits,
         metrics: Arc<Metrics>,
+        draining: tokio::sync::watch::Receiver<bool>,
     ) -> GuardLayer {
         GuardLayer {
             state: Arc::new(GuardState {
@@ -118,6 +145,12 @@ impl GuardLayer {
                 request_timeout: limits.request_timeout,
                 stream_timeout: limits.stream_timeout,
                 unary: Arc::new(Semaphore::new(limits.max_concurrent)),
+                bytes: Arc::new(Semaphore::new(
+                    limits.max_inflight_bytes.div_ceil(BUDGET_UNIT),
+                )),
+                budget_units: limits.max_inflight_bytes.div_ceil(BUDGET_UNIT),
+                admission_wait: limits.admission_wait,
+                draining,
                 streams: Arc::new(Semaphore::new(limits.max_streams)),
                 aux: Arc::new(Semaphore::new(limits.max_aux_streams)),
                 metrics,
@@ -319,7 +352,8 @@ where
                     })
                 });
                 let mut req = req;
-                req.extensions_mut().insert(Admission::new(place));
+                req.extensions_mut()
+                    .insert(Admission::new(vec![place], &state.metrics));
                 req.extensions_mut().insert(Deadline(deadline));
                 req.extensions_mut().insert(cancel);
                 Box::pin(inner.call(req))
@@ -329,12 +363,14 @@ where
                     Ok(p) => p,
                     Err(status) => return refuse(status),
                 };
+                let draining = state.draining.clone();
                 Box::pin(async move {
                     let response = inner.call(req).await?;
                     Ok(response.map(|body| {
                         Body::new(HoldPlace {
                             body,
                             _place: place,
+                            drain: DrainState::Waiting(Box::pin(wait_for_drain(draining))),
                         })
                     }))
                 })
@@ -343,11 +379,13 @@ where
                 let deadline = state.deadline(req.headers(), state.request_timeout);
                 Box::pin(async move {
                     let work = async {
-                        let place = state.unary.clone().acquire_owned().await.ok();
-                        if let Some(place) = place {
-                            req.extensions_mut().insert(Admission::new(place));
-                        }
-                        req.extensions_mut().insert(Deadline(deadline));
+                        let req = match state.admit(req).await {
+                            Ok(mut req) => {
+                                req.extensions_mut().insert(Deadline(deadline));
+                                req
+                            }
+                            Err(status) => return Ok(status.into_http()),
+                        };
                         inner.call(req).await
                     };
                     state.finish(
@@ -370,6 +408,51 @@ where
 }
 
 impl GuardState {
+    /// Waits for a place among the requests admitted at once and for the
+    /// request's weight in the in-flight bytes budget: its message length,
+    /// read from the gRPC prefix before the message itself is read, so a
+    /// small prompt never waits behind the memory of large ones.
+    async fn admit(&self, req: Request<Body>) -> Result<Request<Body>, Status> {
+        let (parts, mut body) = req.into_parts();
+        let mut read = Vec::new();
+        let len = message_len(&mut body, &mut read).await?;
+        // Past the request limit tonic refuses the message when it reads
+        // the prefix; weigh it no more than the whole budget.
+        let units = len.div_ceil(BUDGET_UNIT).clamp(1, self.budget_units);
+        // A waiting request leaves its first bytes unread, and unread bytes
+        // hold the connection's HTTP/2 window, which the admitted requests
+        // on the same connection need: waiting long would stall them.
+        let places = tokio::time::timeout(self.admission_wait, async {
+            let place = self.unary.clone().acquire_owned().await;
+            let weight = self
+                .bytes
+                .clone()
+                .acquire_many_owned(u32::try_from(units).unwrap_or(u32::MAX))
+                .await;
+            place.and_then(|p| weight.map(|w| vec![p, w]))
+        })
+        .await;
+        let places = match places {
+            Ok(Ok(places)) => places,
+            Ok(Err(_)) => return Err(Status::unavailable("the server is shutting down")),
+            Err(_) => {
+                self.metrics.refused(Refusal::Busy);
+                return Err(Status::resource_exhausted(format!(
+                    "the server is at its limit of requests in flight (--max-concurrent, \
+                     --max-inflight-bytes); retry after a short wait ({len} bytes asked)"
+                )));
+            }
+        };
+        let body = Body::new(Replay {
+            read: read.into(),
+            rest: body,
+        });
+        let mut req = Request::from_parts(parts, body);
+        req.extensions_mut()
+            .insert(Admission::new(places, &self.metrics));
+        Ok(req)
+    }
+
     /// The response of a timed call: DEADLINE_EXCEEDED when the time ran
     /// out, RESOURCE_EXHAUSTED for an oversized message.
     fn finish<E>(
@@ -423,6 +506,52 @@ fn too_large_is_resource_exhausted(headers: &mut HeaderMap, limit: usize) -> boo
     true
 }
 
+/// The length of the first gRPC message of a request body (from its
+/// 5-byte prefix: a flag, then the length, big-endian), reading frames
+/// into `read` until the prefix is in. An empty body weighs nothing.
+async fn message_len(body: &mut Body, read: &mut Vec<Frame<Bytes>>) -> Result<usize, Status> {
+    use http_body_util::BodyExt;
+    let mut prefix = Vec::with_capacity(5);
+    while prefix.len() < 5 {
+        let Some(frame) = body.frame().await else {
+            return Ok(0);
+        };
+        let frame = frame?;
+        if let Some(data) = frame.data_ref() {
+            let want = 5 - prefix.len();
+            prefix.extend_from_slice(&data[..want.min(data.len())]);
+        }
+        read.push(frame);
+    }
+    Ok(u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize)
+}
+
+/// A request body whose first frames were read to learn the message
+/// length: they come again first.
+struct Replay {
+    read: std::collections::VecDeque<Frame<Bytes>>,
+    rest: Body,
+}
+
+impl HttpBody for Replay {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match self.read.pop_front() {
+            Some(frame) => Poll::Ready(Some(Ok(frame))),
+            None => Pin::new(&mut self.rest).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.read.is_empty() && self.rest.is_end_stream()
+    }
+}
+
 /// A request body that notes a reset with CANCEL in a [`ClientCancel`].
 struct WatchCancel {
     body: Body,
@@ -430,7 +559,7 @@ struct WatchCancel {
 }
 
 impl HttpBody for WatchCancel {
-    type Data = tonic::codegen::Bytes;
+    type Data = Bytes;
     type Error = Status;
 
     fn poll_frame(
@@ -455,25 +584,66 @@ impl HttpBody for WatchCancel {
     }
 }
 
-/// A response body that holds a place under a limit until it is dropped.
+/// Resolves when the server starts draining.
+async fn wait_for_drain(mut draining: tokio::sync::watch::Receiver<bool>) {
+    while !*draining.borrow_and_update() {
+        if draining.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A response body that holds a place under a limit until it is dropped,
+/// and ends with UNAVAILABLE when the server starts draining: a health
+/// watch or a reflection stream never ends by itself, and would hold the
+/// drain for the whole grace period.
 struct HoldPlace {
     body: Body,
     _place: OwnedSemaphorePermit,
+    drain: DrainState,
+}
+
+enum DrainState {
+    /// Serving; resolves when the server starts draining.
+    Waiting(Pin<Box<dyn std::future::Future<Output = ()> + Send>>),
+    /// Draining: what the stream has ready still goes out first (the
+    /// NOT_SERVING that draining sends before it ends the watches).
+    Draining,
+    /// Ended with UNAVAILABLE.
+    Ended,
 }
 
 impl HttpBody for HoldPlace {
-    type Data = tonic::codegen::Bytes;
+    type Data = Bytes;
     type Error = Status;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        Pin::new(&mut self.body).poll_frame(cx)
+        if let DrainState::Waiting(drain) = &mut self.drain {
+            if drain.as_mut().poll(cx).is_pending() {
+                return Pin::new(&mut self.body).poll_frame(cx);
+            }
+            self.drain = DrainState::Draining;
+        }
+        if let DrainState::Ended = self.drain {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(frame) = Pin::new(&mut self.body).poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        self.drain = DrainState::Ended;
+        let mut trailers = HeaderMap::new();
+        let status = Status::unavailable("the server is shutting down");
+        if status.add_header(&mut trailers).is_ok() {
+            return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+        }
+        Poll::Ready(None)
     }
 
     fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
+        matches!(self.drain, DrainState::Ended) || self.body.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -84,6 +84,8 @@ impl Listener {
 /// Why a request was refused before it was scanned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
+    /// Too many requests or bytes in flight.
+    Busy,
     /// Too many ScanStream calls open.
     Streams,
     /// Too many health watches or reflection streams open.
@@ -95,7 +97,8 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    const ALL: [Refusal; 4] = [
+    const ALL: [Refusal; 5] = [
+        Refusal::Busy,
         Refusal::Streams,
         Refusal::AuxStreams,
         Refusal::Findings,
@@ -104,6 +107,7 @@ impl Refusal {
 
     fn as_str(self) -> &'static str {
         match self {
+            Refusal::Busy => "in_flight",
             Refusal::Streams => "streams",
             Refusal::AuxStreams => "aux_streams",
             Refusal::Findings => "findings",
@@ -185,6 +189,7 @@ pub struct Metrics {
     last_reload_ok: AtomicI64,
     last_reload_time: AtomicU64,
     streams_open: AtomicI64,
+    in_flight: AtomicI64,
     connections_open: [AtomicI64; Listener::ALL.len()],
     connections_refused: [AtomicU64; Listener::ALL.len()],
     handshake_timeouts: [AtomicU64; Listener::ALL.len()],
@@ -248,6 +253,11 @@ impl Metrics {
     /// A stream opened (+1) or closed (-1).
     pub fn stream(&self, delta: i64) {
         self.streams_open.fetch_add(delta, Relaxed);
+    }
+
+    /// A request admitted (+1) or done (-1).
+    pub fn in_flight(&self, delta: i64) {
+        self.in_flight.fetch_add(delta, Relaxed);
     }
 
     /// A connection opened (+1) or closed (-1).
@@ -384,7 +394,7 @@ impl Metrics {
 
     fn render_gauges(&self, s: &mut String) {
         let load = |a: &AtomicU64| a.load(Relaxed).to_string();
-        let gauges: [(&str, &str, &str, String); 8] = [
+        let gauges: [(&str, &str, &str, String); 9] = [
             (
                 "contentfilter_scanned_bytes_total",
                 "counter",
@@ -432,6 +442,12 @@ impl Metrics {
                 "gauge",
                 "ScanStream calls open now.",
                 self.streams_open.load(Relaxed).to_string(),
+            ),
+            (
+                "contentfilter_requests_in_flight",
+                "gauge",
+                "Scan and Redact requests admitted and not yet done.",
+                self.in_flight.load(Relaxed).to_string(),
             ),
         ];
         for (name, kind, help, value) in gauges {

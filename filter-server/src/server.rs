@@ -96,7 +96,8 @@ pub async fn run_until(
         (Some(l), Some(a)) => Some(local_addr(l, a)?),
         _ => None,
     };
-    let (health, router) = build_router(&config, &state)?;
+    let (drain_tx, draining) = tokio::sync::watch::channel(false);
+    let (health, router) = build_router(&config, &state, draining)?;
     ready(addr, metrics_addr);
     log_start(&config, addr);
     spawn_reloaders(&state, &config);
@@ -113,7 +114,17 @@ pub async fn run_until(
         listener_options(&config, Listener::Grpc, acceptor),
         metrics,
     );
-    let result = serve_until_drained(router, incoming, shutdown, health, config.grace_period).await;
+    let result = serve_until_drained(
+        router,
+        incoming,
+        shutdown,
+        Drain {
+            health,
+            streams: drain_tx,
+            grace: config.grace_period,
+        },
+    )
+    .await;
     if let Some(task) = metrics_server {
         task.abort();
     }
@@ -187,6 +198,7 @@ fn listener_options(
 fn build_router(
     config: &Config,
     state: &Arc<State>,
+    draining: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(HealthReporter, GuardedRouter), ServeError> {
     let limits = &config.limits;
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -206,6 +218,7 @@ fn build_router(
         config.admin_token.as_ref(),
         limits,
         state.metrics.clone(),
+        draining,
     );
     let router = Server::builder()
         .max_concurrent_streams(limits.max_streams_per_connection)
@@ -250,15 +263,28 @@ fn log_start(config: &Config, addr: SocketAddr) {
     }
 }
 
-/// Serves until `shutdown`, then drains: health goes NOT_SERVING, new
-/// connections are refused, requests in flight get `grace` to finish.
+/// What draining tells, and how long it waits.
+struct Drain {
+    health: HealthReporter,
+    /// Ends health watches and reflection streams.
+    streams: tokio::sync::watch::Sender<bool>,
+    grace: Duration,
+}
+
+/// Serves until `shutdown`, then drains: health goes NOT_SERVING, health
+/// watches end, new connections are refused, requests in flight get the
+/// grace period to finish.
 async fn serve_until_drained(
     router: GuardedRouter,
     incoming: listener::Incoming,
     shutdown: impl std::future::Future<Output = &'static str>,
-    health: HealthReporter,
-    grace: Duration,
+    drain: Drain,
 ) -> Result<(), ServeError> {
+    let Drain {
+        health,
+        streams,
+        grace,
+    } = drain;
     health
         .set_serving::<ContentFilterServer<FilterService>>()
         .await;
@@ -275,6 +301,8 @@ async fn serve_until_drained(
     health
         .set_service_status("", ServingStatus::NotServing)
         .await;
+    // The watches send the NOT_SERVING above before they end.
+    let _ = streams.send(true);
     let _ = stop_tx.send(());
     match tokio::time::timeout(grace, serving).await {
         Ok(Ok(result)) => {

@@ -84,6 +84,43 @@ def main() -> None:
     assert answer[phone.codepoint_span.start:phone.codepoint_span.end] == "13800138000"
     assert len(replies) > 5, "text flows before the end"
 
+    # Answers with many findings come back without a delayed-ACK stall
+    # (40 ms a call when the server's sockets had Nagle's algorithm on).
+    import statistics
+    import time
+    many = "".join(f"客户{i}的手机是1380013{i:04}，" for i in range(25))
+    assert len(stub.Scan(pb.ScanRequest(text=many)).findings) == 25
+    times = []
+    for _ in range(21):
+        started = time.perf_counter()
+        stub.Scan(pb.ScanRequest(text=many))
+        times.append(time.perf_counter() - started)
+    median = statistics.median(times)
+    assert median < 0.020, f"median Scan with 25 findings took {median * 1000:.1f} ms"
+
+    # A stream that cannot be drained ends with an error status, never OK,
+    # and releases nothing it held back.
+    def oversized():
+        yield pb.ScanStreamRequest(options=pb.ScanStreamOptions())
+        yield pb.ScanStreamRequest(chunk="你好，我的手机是13800138000，")
+        yield pb.ScanStreamRequest(chunk="字" * ((5 << 20) // 3))
+        yield pb.ScanStreamRequest(chunk="再见")
+    released = ""
+    try:
+        for r in stub.ScanStream(oversized()):
+            released += r.text
+        raise AssertionError("a truncated stream ended OK")
+    except grpc.RpcError as e:
+        assert e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, e.code()
+    assert "13800138000" not in released and "再见" not in released, released
+
+    # ReloadWordlists is closed without an admin token.
+    try:
+        stub.ReloadWordlists(pb.ReloadWordlistsRequest())
+        raise AssertionError("ReloadWordlists must be closed by default")
+    except grpc.RpcError as e:
+        assert e.code() == grpc.StatusCode.PERMISSION_DENIED, e.code()
+
     print("python client: all checks passed")
 
 

@@ -110,10 +110,23 @@ impl ServerProcess {
 
     /// [`ServerProcess::start`] with extra environment variables.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        ServerProcess::start_under(&[], args, env)
+    }
+
+    /// [`ServerProcess::start`] run by `wrapper` (such as `prlimit
+    /// --as=BYTES`), with extra environment variables.
+    pub fn start_under(wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         use std::io::BufRead;
         let stderr_path = temp_dir("stderr").join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
-        let mut cmd = Command::new(server_binary());
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(server_binary());
+                c
+            }
+            None => Command::new(server_binary()),
+        };
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .envs(env.iter().copied())
@@ -312,4 +325,22 @@ pub async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     false
+}
+
+/// A word list built to make fuzzy matching super-linear: `a`, `aa`, ...,
+/// `a` x 256. With it a megabyte of [`a_chain_text`] takes about a second
+/// to scan: a slow request on demand.
+pub fn a_chain_lists() -> PathBuf {
+    let dir = temp_dir("a-chain");
+    let list: String = (1..=256).map(|n| "a".repeat(n) + "\n").collect();
+    std::fs::write(dir.join("chain.txt"), list).expect("write the list");
+    dir
+}
+
+/// About `bytes` of text that exercises the a-chain list worst: runs of
+/// `a` that exact matching rejects (no word boundary), so every fuzzy
+/// piece is compared.
+pub fn a_chain_text(bytes: usize) -> String {
+    let unit = format!("b{}b ", "a".repeat(300));
+    unit.repeat(bytes / unit.len())
 }
