@@ -327,7 +327,6 @@ async fn idle_connections_are_closed() {
                 .unwrap();
         }
         idle.push(tcp);
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // Every one of them is closed by the server, the ones past the cap
     // first, the rest by the handshake timeout or unanswered pings.
@@ -422,13 +421,25 @@ fn cpu_seconds(pid: u32) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_list_built_for_fuzzy_blowup_scans_in_linear_time() {
     let dir = a_chain_lists();
-    let server = start(&["--wordlists", dir.to_str().unwrap()]);
+    let server = start(&[
+        "--wordlists",
+        dir.to_str().unwrap(),
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ]);
     let mut client = server.client().await;
     let text = a_chain_text(1 << 20);
     let started = Instant::now();
     let scan_call = tokio::spawn(async move { client.scan(scan(text)).await });
     // While the megabyte is scanned, the service answers.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let metrics = server.metrics.unwrap();
+    let scanning = contentfilter_tests::eventually(async || {
+        contentfilter_tests::http_get(metrics, "/metrics")
+            .await
+            .contains("contentfilter_requests_in_flight 1")
+    })
+    .await;
+    assert!(scanning, "the scan did not start");
     assert_healthy(&server).await;
     let answer = scan_call.await.unwrap().unwrap().into_inner();
     eprintln!(

@@ -2,8 +2,8 @@
 //! answer, nothing panics, memory stays bounded, the server keeps serving.
 
 use contentfilter_tests::{
-    admin_token_args, copy_wordlists, run, temp_dir, with_token, workspace, ServerProcess,
-    ADMIN_TOKEN,
+    admin_token_args, copy_wordlists, peak_rss_mb, run, temp_dir, with_token, workspace,
+    ServerProcess, ADMIN_TOKEN,
 };
 use filter_server::proto::content_filter_client::ContentFilterClient;
 use filter_server::proto::{ReloadWordlistsRequest, ReloadWordlistsResponse, ScanRequest};
@@ -17,16 +17,6 @@ const MB: usize = 1 << 20;
 /// `unit` repeated to about `bytes` bytes.
 fn fill(unit: &str, bytes: usize) -> String {
     unit.repeat(bytes / unit.len())
-}
-
-/// Resident memory of a process, from /proc.
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// The text cases: (name, text, expected number of findings).
@@ -80,10 +70,10 @@ async fn the_server_answers_every_bad_text() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::ResourceExhausted, "4 MiB + 1 byte");
-    let rss = rss_mb(pid);
+    let peak = peak_rss_mb(pid);
     assert!(
-        rss < 512.0,
-        "server resident memory {rss:.0} MB after the bad inputs"
+        peak < 512.0,
+        "server peak resident memory {peak:.0} MB during the bad inputs"
     );
     // Still serving.
     let ok = client.scan(ScanRequest {

@@ -508,6 +508,24 @@ async fn logs_never_contain_scanned_text() {
     let _ = client
         .scan(scan_request(&format!("{id}x{}", "y".repeat(5000))))
         .await;
+    // The stream too, cut through the numbers and the word.
+    use filter_server::proto::scan_stream_request::Message;
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let end = floor(&text, (at + 7).min(text.len())).max(at + 1);
+        let end = (end..=text.len()).find(|&e| text.is_char_boundary(e)).unwrap();
+        chunks.push(proto::ScanStreamRequest {
+            message: Some(Message::Chunk(text[at..end].to_string())),
+        });
+        at = end;
+    }
+    let mut streamed = client
+        .scan_stream(tokio_stream::iter(chunks))
+        .await
+        .unwrap()
+        .into_inner();
+    while let Ok(Some(_)) = streamed.message().await {}
     // The metrics endpoint carries counts, not text.
     let metrics = http_get(server.metrics.unwrap(), "/metrics").await;
     assert!(
@@ -601,6 +619,14 @@ async fn bearer_tokens_guard_every_call() {
         .is_ok());
 }
 
+/// The largest char boundary of `s` at or before `i`.
+fn floor(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// What is open to whom is said at start: an admin token alone leaves
 /// Scan open; an expired certificate and a key others can read are
 /// warned about.
@@ -677,6 +703,120 @@ mod tls {
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    /// A self-signed server certificate for `localhost`, written to a
+    /// fresh directory: (directory, certificate).
+    fn server_cert() -> (std::path::PathBuf, rcgen::Certificate) {
+        let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let dir = temp_dir("tls");
+        std::fs::write(dir.join("cert.pem"), key.cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), key.signing_key.serialize_pem()).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("key.pem"), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
+        (dir, key.cert)
+    }
+
+    /// Each old version offered alone through OpenSSL (Python's `ssl`)
+    /// must be refused by an alert from the server; TLS 1.3 accepted. A
+    /// client that cannot offer a version fails the test: a refusal on the
+    /// client's side would prove nothing about the server.
+    #[test]
+    fn old_tls_versions_are_refused_by_the_server() {
+        let (dir, _) = server_cert();
+        let server = ServerProcess::start(&[
+            "--tls-cert",
+            dir.join("cert.pem").to_str().unwrap(),
+            "--tls-key",
+            dir.join("key.pem").to_str().unwrap(),
+        ]);
+        let out = std::process::Command::new(contentfilter_tests::venv_python())
+            .arg(workspace().join("tests/python/tls_versions.py"))
+            .arg("127.0.0.1")
+            .arg(server.addr.port().to_string())
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
+        let verdicts: Vec<(&str, &str)> = report
+            .lines()
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                Some((words.next()?, words.next()?))
+            })
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                ("TLSv1", "refused"),
+                ("TLSv1_1", "refused"),
+                ("TLSv1_2", "refused"),
+                ("TLSv1_3", "accepted")
+            ],
+            "{report}"
+        );
+    }
+
+    /// `--tls-client-ca`: a client certificate signed by the CA is let in,
+    /// one signed by another CA and none at all are refused.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn client_certificates_are_checked_against_the_ca() {
+        use tonic::transport::Identity;
+        let (dir, server_cert) = server_cert();
+        let ca = |name: &str| {
+            let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = params.self_signed(&key).unwrap();
+            (rcgen::Issuer::new(params, key), cert)
+        };
+        let client = |issuer: &rcgen::Issuer<'_, rcgen::KeyPair>| {
+            let params = rcgen::CertificateParams::new(vec!["client".to_string()]).unwrap();
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = params.signed_by(&key, issuer).unwrap();
+            Identity::from_pem(cert.pem(), key.serialize_pem())
+        };
+        let (trusted, trusted_cert) = ca("trusted CA");
+        let (other, _) = ca("other CA");
+        std::fs::write(dir.join("ca.pem"), trusted_cert.pem()).unwrap();
+        let server = ServerProcess::start(&[
+            "--tls-cert",
+            dir.join("cert.pem").to_str().unwrap(),
+            "--tls-key",
+            dir.join("key.pem").to_str().unwrap(),
+            "--tls-client-ca",
+            dir.join("ca.pem").to_str().unwrap(),
+        ]);
+        let call = |identity: Option<Identity>| {
+            let mut tls = ClientTlsConfig::new()
+                .ca_certificate(Certificate::from_pem(server_cert.pem()))
+                .domain_name("localhost");
+            if let Some(id) = identity {
+                tls = tls.identity(id);
+            }
+            let url = format!("https://{}", server.addr);
+            async move {
+                let channel = Endpoint::from_shared(url)
+                    .unwrap()
+                    .tls_config(tls)
+                    .unwrap()
+                    .connect()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                proto::content_filter_client::ContentFilterClient::new(channel)
+                    .scan(scan_request("13800138000"))
+                    .await
+                    .map(|r| r.into_inner().findings.len())
+                    .map_err(|e| e.to_string())
+            }
+        };
+        assert_eq!(call(Some(client(&trusted))).await, Ok(1));
+        assert!(call(Some(client(&other))).await.is_err(), "another CA's client");
+        assert!(call(None).await.is_err(), "no client certificate");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -864,6 +1004,44 @@ mod streaming {
         assert!(responses
             .iter()
             .any(|r| r.findings.iter().any(|f| f.term == "代开发票")));
+    }
+
+    /// BLOCK is sent as soon as the word is decided, before the client
+    /// sends what comes after it, and then no more text leaves.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn block_arrives_before_the_later_chunks_are_sent() {
+        let server = ServerProcess::start(&[]);
+        let mut client = server.client().await;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let mut responses = client
+            .scan_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .unwrap()
+            .into_inner();
+        // The word, then enough harmless text to decide it (more than the
+        // stream holds back).
+        let first = format!("好的，代*开*发*票。{}", "这是一段无害的文字。".repeat(120));
+        tx.send(chunk(&first)).await.unwrap();
+        let mut released = String::new();
+        let blocked = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let r = responses.message().await.unwrap().expect("a response");
+                released += &r.text;
+                if r.verdict() == proto::Verdict::Block {
+                    return r;
+                }
+            }
+        })
+        .await
+        .expect("BLOCK arrived while the rest was still unsent");
+        assert!(blocked.text.is_empty(), "no text with the BLOCK");
+        assert!(!released.contains('代'), "{released}");
+        // The rest comes after the verdict, and none of it is released.
+        let _ = tx.send(chunk("后来的文字，绝不能放出。")).await;
+        drop(tx);
+        while let Ok(Some(r)) = responses.message().await {
+            assert!(r.text.is_empty(), "text after BLOCK: {:?}", r.text);
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

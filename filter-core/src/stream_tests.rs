@@ -148,6 +148,7 @@ fn check(
             pushed - stream.released_bytes()
         );
     }
+    prop_assert!(stream.most_held_back() <= bound);
     let out = stream.finish();
     released += &out.text;
     got.extend(
@@ -172,6 +173,38 @@ proptest! {
         // which must not be what keeps the other passes from leaking.
         check(&scanner(), &text, &chunks, policy(op))?;
         check(&Scanner::new(), &text, &chunks, policy(op))?;
+    }
+
+    /// Texts several times longer than the bound (personal data alone
+    /// holds back at most 461 bytes), so that holding back too much shows.
+    #[test]
+    fn long_texts_stay_under_the_bound(
+        pieces in proptest::collection::vec(prop_oneof![piece(), Just("这是一段无害的文字，".repeat(20))], 30..60),
+        cuts in proptest::collection::vec(0.0..1.0f64, 20..60),
+    ) {
+        let text = pieces.concat();
+        prop_assume!(text.len() > 3 * 461);
+        let chunks = cut(&text, &cuts);
+        check(&Scanner::new(), &text, &chunks, policy(0))?;
+        check(&scanner(), &text, &chunks, policy(0))?;
+    }
+
+    /// Text that can hold no personal data leaves at once: all but the
+    /// last character (which could start a key prefix such as `sk-`).
+    #[test]
+    fn clean_text_is_not_held(
+        text in "[\u{4e00}-\u{4fff}，。、！？]{200,1500}",
+        cuts in proptest::collection::vec(0.0..1.0f64, 1..40),
+    ) {
+        let mut stream = Scanner::new().stream(&ScanOptions::new(), RedactionPolicy::new());
+        let mut pushed = 0;
+        for chunk in cut(&text, &cuts) {
+            stream.push(&chunk);
+            pushed += chunk.len();
+            let held = pushed - stream.released_bytes();
+            prop_assert!(held <= 3, "held {held} bytes of clean text");
+        }
+        prop_assert!(stream.most_held_back() <= 3);
     }
 
     #[test]

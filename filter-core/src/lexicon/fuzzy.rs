@@ -36,6 +36,9 @@ pub(crate) const CELLS_SAVED: u64 = 1 << 22;
 struct Budget {
     cells: u64,
     at: usize,
+    /// Cells spent so far, for the test of the bound.
+    #[cfg(test)]
+    spent: u64,
 }
 
 impl Budget {
@@ -43,6 +46,8 @@ impl Budget {
         Budget {
             cells: CELLS_SAVED,
             at: 0,
+            #[cfg(test)]
+            spent: 0,
         }
     }
 
@@ -61,6 +66,10 @@ impl Budget {
             return false;
         }
         self.cells -= cost;
+        #[cfg(test)]
+        {
+            self.spent += cost;
+        }
         true
     }
 }
@@ -157,9 +166,20 @@ impl FuzzyIndex {
         interrupt: &Interrupt<'_>,
         term: impl Fn(usize) -> (&'a [char], usize),
     ) -> Vec<Candidate> {
+        self.candidates_with(text, exact, interrupt, &mut Budget::new(), term)
+    }
+
+    /// [`FuzzyIndex::candidates`] spending `budget`.
+    fn candidates_with<'a>(
+        &self,
+        text: &str,
+        exact: &[(usize, usize)],
+        interrupt: &Interrupt<'_>,
+        budget: &mut Budget,
+        term: impl Fn(usize) -> (&'a [char], usize),
+    ) -> Vec<Candidate> {
         let mut out: Vec<Candidate> = Vec::new();
         let mut window = Window::default();
-        let mut budget = Budget::new();
         let mut tried: Vec<(usize, usize)> = Vec::new();
         for m in self.pieces.find_overlapping_iter(text) {
             if interrupt.stop(0) {
@@ -329,5 +349,76 @@ impl Window {
                 self.row[j + 1] = cell;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// `best` with strsim's Levenshtein on every substring, as it was
+    /// computed before the alignment tables: the oracle.
+    fn best_by_strsim(window: &str, term: &str, k: usize) -> Option<(usize, usize, u32)> {
+        let chars: Vec<(usize, char)> = window.char_indices().collect();
+        let bytes: Vec<usize> = chars.iter().map(|c| c.0).chain([window.len()]).collect();
+        let n = chars.len();
+        let len = term.chars().count();
+        let mut best: Option<(usize, usize, u32)> = None;
+        for start in 0..=(2 * k).min(n) {
+            for l in len.saturating_sub(k).max(1)..=len + k {
+                if start + l > n {
+                    break;
+                }
+                let (s, e) = (bytes[start], bytes[start + l]);
+                let d = strsim::levenshtein(&window[s..e], term);
+                if d == 0 || d > k {
+                    continue;
+                }
+                let key = |c: (usize, usize, u32)| (c.2, std::cmp::Reverse(c.1 - c.0), c.0);
+                let c = (s, e, d as u32);
+                if best.is_none_or(|b| key(c) < key(b)) {
+                    best = Some(c);
+                }
+            }
+        }
+        best
+    }
+
+    proptest! {
+        #[test]
+        fn alignment_tables_agree_with_strsim(
+            window in "[赌博代开ab]{0,16}",
+            term in "[赌博代开ab]{1,8}",
+            k in 1..3usize,
+        ) {
+            let mut w = Window::default();
+            w.fill(&window, 0, 0, 64);
+            let term_chars: Vec<char> = term.chars().collect();
+            let got = w.best(&term_chars, k, 0).map(|c| (c.start, c.end, c.distance));
+            prop_assert_eq!(got, best_by_strsim(&window, &term, k));
+        }
+    }
+
+    #[test]
+    fn the_budget_bounds_the_work_whatever_the_list() {
+        // `a` ... `a` x 64, every term fuzzy: a window of the text is
+        // within reach of every term.
+        let terms: Vec<(usize, Vec<char>, usize)> = (5..=64)
+            .map(|n| (n, vec!['a'; n], if n >= 10 { 2 } else { 1 }))
+            .collect();
+        let index = FuzzyIndex::build(&terms).unwrap().unwrap();
+        let text = format!("b{}b", "a".repeat(20_000));
+        let mut budget = Budget::new();
+        let interrupt = Interrupt::none();
+        let candidates = index.candidates_with(&text, &[], &interrupt, &mut budget, |p| {
+            let t = &terms[p - 5];
+            (&t.1[..], t.2)
+        });
+        assert!(!candidates.is_empty());
+        let earned = CELLS_SAVED + CELLS_PER_BYTE * text.len() as u64;
+        assert!(budget.spent <= earned, "spent {} of {earned}", budget.spent);
+        assert!(budget.spent > earned / 2, "the list asks for more than the budget");
     }
 }

@@ -414,16 +414,6 @@ fn numbers_and_emails<'h>(
 }
 
 #[cfg(test)]
-pub(crate) fn check_value_for_tests(body: &[u8]) -> u8 {
-    id_card::check_value(body)
-}
-
-#[cfg(test)]
-pub(crate) fn luhn_for_tests(d: &[u8]) -> bool {
-    bank_card::luhn(d)
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
 
