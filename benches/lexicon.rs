@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use contentfilter_benches::data;
+use contentfilter_benches::{data, rss_mb};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use daachorse::CharwiseDoubleArrayAhoCorasickBuilder;
 use filter_core::{CategoryOptions, Engine, Lexicon, LexiconBuilder};
@@ -30,13 +30,6 @@ fn lexicon(words: &[String], engine: Engine, fuzzy: bool) -> Lexicon {
     b.build().expect("bench lists build")
 }
 
-/// Resident set size of this process, from /proc (Linux), in bytes.
-fn rss() -> Option<usize> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
-
 /// Memory is not something criterion measures: print the lexicon's own
 /// account (`Lexicon::memory_usage`) and the growth of the resident set
 /// while it is built and held.
@@ -48,16 +41,12 @@ fn memory() {
             ("double_array_fuzzy", Engine::DoubleArray, true),
             ("aho_corasick", Engine::AhoCorasick, false),
         ] {
-            let before = rss();
+            let before = rss_mb();
             let lx = lexicon(&words, engine, fuzzy);
-            let grown = rss().zip(before).map(|(a, b)| a.saturating_sub(b));
+            let grown = (rss_mb() - before).max(0.0);
             println!(
-                "lexicon/memory/{name}/{size}: memory_usage {:.2} MiB, resident set +{} MiB",
+                "lexicon/memory/{name}/{size}: memory_usage {:.2} MiB, resident set +{grown:.2} MiB",
                 lx.memory_usage() as f64 / (1 << 20) as f64,
-                grown.map_or("?".to_string(), |g| format!(
-                    "{:.2}",
-                    g as f64 / (1 << 20) as f64
-                )),
             );
             black_box(lx);
         }

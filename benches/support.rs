@@ -12,6 +12,18 @@ pub fn data(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Resident memory of this process in MB, from `/proc/self/status`. A
+/// memory figure that cannot be read is not reported as zero: this fails.
+pub fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .expect("VmRSS in /proc/self/status")
+}
+
 /// An environment variable as a number, or `default`.
 pub fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)

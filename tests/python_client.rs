@@ -7,7 +7,9 @@
 
 use std::process::Command;
 
-use contentfilter_tests::{generate_python_stubs, run_checked, venv_python, workspace, ServerProcess};
+use contentfilter_tests::{
+    generate_python_stubs, run_checked, venv_python, workspace, ServerProcess,
+};
 
 #[test]
 fn python_grpcio_client_scans_and_redacts() {

@@ -130,4 +130,6 @@ pub use crate::scanner::{ScanOptions, Scanner, ScannerBuilder};
 pub use crate::stream::{StreamFinding, StreamOutput, StreamScanner};
 
 #[cfg(test)]
+mod test_texts;
+#[cfg(test)]
 mod tests;

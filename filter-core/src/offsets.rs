@@ -101,7 +101,21 @@ mod tests {
             let want_16 = text[..i].encode_utf16().count();
             assert_eq!(m.map(i), (want_cp, want_16), "at byte {i}");
         }
-        // Going backwards restarts the walk.
+        // Going backwards restarts the walk. (Restarting at an equal
+        // offset too, `<=` for `<` in `map`, gives the same answers: that
+        // mutant is equivalent, slower only.)
         assert_eq!(m.map(1), (1, 1));
+    }
+
+    #[test]
+    fn floor_char_rounds_down_to_a_boundary() {
+        let text = "a中😀";
+        assert_eq!(floor_char(text, 0), 0);
+        assert_eq!(floor_char(text, 1), 1);
+        assert_eq!(floor_char(text, 2), 1);
+        assert_eq!(floor_char(text, 3), 1);
+        assert_eq!(floor_char(text, 4), 4);
+        assert_eq!(floor_char(text, 7), 4);
+        assert_eq!(floor_char(text, 8), 8);
     }
 }

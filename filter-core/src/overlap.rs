@@ -108,3 +108,100 @@ pub(crate) fn resolve<T: Span>(v: &mut Vec<T>) {
     kept.extend(rule.take());
     *v = kept;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct S(usize, usize, Kind);
+
+    impl Span for S {
+        fn start(&self) -> usize {
+            self.0
+        }
+        fn end(&self) -> usize {
+            self.1
+        }
+        fn kind(&self) -> Kind {
+            self.2
+        }
+    }
+
+    use Kind::{BankCard, Email, IdCard, Phone, Secret, SensitiveWord as Word};
+
+    #[test]
+    fn the_rule_case_by_case() {
+        let cases: [(&str, Vec<S>, Vec<S>); 10] = [
+            (
+                "overlap of one kind: the earlier stays",
+                vec![S(0, 5, Word), S(3, 8, Word)],
+                vec![S(0, 5, Word)],
+            ),
+            (
+                "disjoint: both",
+                vec![S(5, 9, Phone), S(0, 4, Word)],
+                vec![S(0, 4, Word), S(5, 9, Phone)],
+            ),
+            (
+                "touching is not overlapping",
+                vec![S(0, 4, Word), S(4, 8, Word)],
+                vec![S(0, 4, Word), S(4, 8, Word)],
+            ),
+            (
+                "a container wins, whatever its kind",
+                vec![S(0, 20, Word), S(3, 14, Phone)],
+                vec![S(0, 20, Word)],
+            ),
+            (
+                "an email around a phone",
+                vec![S(2, 13, Phone), S(2, 20, Email)],
+                vec![S(2, 20, Email)],
+            ),
+            (
+                "overlap: the later, more specific one wins",
+                vec![S(0, 9, Word), S(6, 17, Phone)],
+                vec![S(6, 17, Phone)],
+            ),
+            (
+                "overlap: the later, less specific one loses",
+                vec![S(0, 11, Phone), S(7, 12, Word)],
+                vec![S(0, 11, Phone)],
+            ),
+            (
+                "the same span: the more specific kind",
+                vec![S(0, 19, BankCard), S(0, 19, IdCard)],
+                vec![S(0, 19, IdCard)],
+            ),
+            (
+                "a chain: each decided against the one kept",
+                vec![S(0, 5, Word), S(3, 8, Phone), S(7, 12, BankCard)],
+                vec![S(3, 8, Phone)],
+            ),
+            (
+                "a secret over an email's end",
+                vec![S(0, 10, Email), S(8, 30, Secret)],
+                vec![S(8, 30, Secret)],
+            ),
+        ];
+        for (why, mut input, want) in cases {
+            resolve(&mut input);
+            assert_eq!(input, want, "{why}");
+        }
+    }
+
+    #[test]
+    fn offered_one_by_one_as_a_stream_does() {
+        let mut rule = Overlaps::default();
+        assert_eq!(rule.offer(S(0, 5, Word)), None);
+        assert_eq!(
+            rule.offer(S(3, 8, Phone)),
+            None,
+            "replaces the word, nothing final yet"
+        );
+        assert_eq!(rule.pending(), Some(&S(3, 8, Phone)));
+        assert_eq!(rule.offer(S(9, 12, Email)), Some(S(3, 8, Phone)));
+        assert_eq!(rule.take(), Some(S(9, 12, Email)));
+        assert_eq!(rule.take(), None);
+    }
+}

@@ -460,23 +460,7 @@ impl Settings {
             .as_deref()
             .map(|a| parse_addr(a, "--metrics-listen"))
             .transpose()?;
-        let tls = match (&s.tls_cert, &s.tls_key) {
-            (Some(cert), Some(key)) => Some(TlsFiles {
-                cert: cert.clone(),
-                key: key.clone(),
-                client_ca: s.tls_client_ca.clone(),
-            }),
-            (None, None) if s.tls_client_ca.is_none() => None,
-            (None, None) => {
-                return Err(invalid("--tls-client-ca", "needs --tls-cert and --tls-key"))
-            }
-            _ => {
-                return Err(invalid(
-                    "--tls-cert",
-                    "--tls-cert and --tls-key go together",
-                ))
-            }
-        };
+        let tls = s.tls_files()?;
         let hash_key = s
             .hash_key_file
             .as_deref()
@@ -510,6 +494,23 @@ impl Settings {
             log_format: s.log_format.unwrap_or_default(),
             log: s.log.clone().unwrap_or_default(),
         })
+    }
+
+    /// The TLS files, which go together.
+    fn tls_files(&self) -> Result<Option<TlsFiles>, ConfigError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Ok(Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: self.tls_client_ca.clone(),
+            })),
+            (None, None) if self.tls_client_ca.is_none() => Ok(None),
+            (None, None) => Err(invalid("--tls-client-ca", "needs --tls-cert and --tls-key")),
+            _ => Err(invalid(
+                "--tls-cert",
+                "--tls-cert and --tls-key go together",
+            )),
+        }
     }
 
     /// The limits of settings with defaults filled in, checked.

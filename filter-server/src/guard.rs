@@ -299,6 +299,14 @@ impl<S> Layer<S> for GuardLayer {
     }
 }
 
+/// What the guard wraps: the router.
+trait Inner: Service<Request<Body>, Response = Response<Body>> + Send + 'static {}
+
+impl<S> Inner for S where S: Service<Request<Body>, Response = Response<Body>> + Send + 'static {}
+
+/// The future of a guarded call.
+type GuardFuture<S> = BoxFuture<Response<Body>, <S as Service<Request<Body>>>::Error>;
+
 /// The service the [`GuardLayer`] makes.
 #[derive(Clone)]
 pub struct Guard<S> {
@@ -319,95 +327,152 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
-        let state = self.state.clone();
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
         let started = Instant::now();
         let path = req.uri().path().to_string();
         let rpc = Rpc::from_path(&path);
-        let refuse = move |status: Status| {
-            if let Some(rpc) = rpc {
-                state.metrics.request(rpc, status.code(), started.elapsed());
-            }
-            Box::pin(async move { Ok(status.into_http()) }) as Self::Future
-        };
         if let Err(status) = self.state.authenticate(&path, req.headers()) {
-            return refuse(status);
+            return self.state.refuse(rpc, started, status);
         }
         // The ready service handles this call; a clone waits for the next.
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let inner = std::mem::replace(&mut self.inner, clone);
         let state = self.state.clone();
         match GuardState::pass(&path) {
-            Pass::Stream => {
-                let place = match state.try_place(&state.streams, Refusal::Streams) {
-                    Ok(p) => p,
-                    Err(status) => return refuse(status),
-                };
-                let deadline = state.deadline(req.headers(), state.stream_timeout);
-                let cancel = ClientCancel::default();
-                let req = req.map(|body| {
-                    Body::new(WatchCancel {
-                        body,
-                        cancel: cancel.clone(),
-                    })
-                });
-                let mut req = req;
-                req.extensions_mut()
-                    .insert(Admission::new(vec![place], &state.metrics));
-                req.extensions_mut().insert(Deadline(deadline));
-                req.extensions_mut().insert(cancel);
-                Box::pin(inner.call(req))
-            }
-            Pass::Aux => {
-                let place = match state.try_place(&state.aux, Refusal::AuxStreams) {
-                    Ok(p) => p,
-                    Err(status) => return refuse(status),
-                };
-                let draining = state.draining.clone();
-                Box::pin(async move {
-                    let response = inner.call(req).await?;
-                    Ok(response.map(|body| {
-                        Body::new(HoldPlace {
-                            body,
-                            _place: place,
-                            drain: DrainState::Waiting(Box::pin(wait_for_drain(draining))),
-                        })
-                    }))
-                })
-            }
-            Pass::Unary(rpc) => {
-                let deadline = state.deadline(req.headers(), state.request_timeout);
-                Box::pin(async move {
-                    let work = async {
-                        let req = match state.admit(req).await {
-                            Ok(mut req) => {
-                                req.extensions_mut().insert(Deadline(deadline));
-                                req
-                            }
-                            Err(status) => return Ok(status.into_http()),
-                        };
-                        inner.call(req).await
-                    };
-                    state.finish(
-                        rpc,
-                        started,
-                        tokio::time::timeout_at(deadline.into(), work).await,
-                    )
-                })
-            }
-            Pass::Plain => {
-                let deadline = state.deadline(req.headers(), state.request_timeout);
-                Box::pin(async move {
-                    req.extensions_mut().insert(Deadline(deadline));
-                    let response = tokio::time::timeout_at(deadline.into(), inner.call(req)).await;
-                    state.finish(None, started, response)
-                })
-            }
+            Pass::Stream => state.call_stream(inner, req, started),
+            Pass::Aux => state.call_aux(inner, req, started),
+            Pass::Unary(rpc) => state.call_unary(inner, req, rpc, started),
+            Pass::Plain => state.call_plain(inner, req, started),
         }
     }
 }
 
 impl GuardState {
+    /// Answers `status` at once, counted for `rpc`.
+    fn refuse<E: 'static>(
+        &self,
+        rpc: Option<Rpc>,
+        started: Instant,
+        status: Status,
+    ) -> BoxFuture<Response<Body>, E> {
+        if let Some(rpc) = rpc {
+            self.metrics.request(rpc, status.code(), started.elapsed());
+        }
+        Box::pin(async move { Ok(status.into_http()) })
+    }
+
+    /// ScanStream: a place now or RESOURCE_EXHAUSTED; the handler keeps
+    /// time, and learns of a client's cancel through [`ClientCancel`].
+    fn call_stream<S>(
+        self: Arc<Self>,
+        mut inner: S,
+        req: Request<Body>,
+        started: Instant,
+    ) -> GuardFuture<S>
+    where
+        S: Inner,
+        S::Future: Send + 'static,
+    {
+        let place = match self.try_place(&self.streams, Refusal::Streams) {
+            Ok(p) => p,
+            Err(status) => return self.refuse(Some(Rpc::ScanStream), started, status),
+        };
+        let deadline = self.deadline(req.headers(), self.stream_timeout);
+        let cancel = ClientCancel::default();
+        let mut req = req.map(|body| {
+            Body::new(WatchCancel {
+                body,
+                cancel: cancel.clone(),
+            })
+        });
+        req.extensions_mut()
+            .insert(Admission::new(vec![place], &self.metrics));
+        req.extensions_mut().insert(Deadline(deadline));
+        req.extensions_mut().insert(cancel);
+        Box::pin(inner.call(req))
+    }
+
+    /// A health watch or reflection stream: a place now or
+    /// RESOURCE_EXHAUSTED, held while the response lasts.
+    fn call_aux<S>(
+        self: Arc<Self>,
+        mut inner: S,
+        req: Request<Body>,
+        started: Instant,
+    ) -> GuardFuture<S>
+    where
+        S: Inner,
+        S::Future: Send + 'static,
+    {
+        let place = match self.try_place(&self.aux, Refusal::AuxStreams) {
+            Ok(p) => p,
+            Err(status) => return self.refuse(None, started, status),
+        };
+        let draining = self.draining.clone();
+        Box::pin(async move {
+            let response = inner.call(req).await?;
+            Ok(response.map(|body| {
+                Body::new(HoldPlace {
+                    body,
+                    _place: place,
+                    drain: DrainState::Waiting(Box::pin(wait_for_drain(draining))),
+                })
+            }))
+        })
+    }
+
+    /// Scan and Redact: admitted by size, timed, answered
+    /// DEADLINE_EXCEEDED when the time runs out.
+    fn call_unary<S>(
+        self: Arc<Self>,
+        mut inner: S,
+        req: Request<Body>,
+        rpc: Option<Rpc>,
+        started: Instant,
+    ) -> GuardFuture<S>
+    where
+        S: Inner,
+        S::Future: Send + 'static,
+    {
+        let deadline = self.deadline(req.headers(), self.request_timeout);
+        Box::pin(async move {
+            let work = async {
+                let mut req = match self.admit(req).await {
+                    Ok(req) => req,
+                    Err(status) => {
+                        if let Some(rpc) = rpc {
+                            self.metrics.request(rpc, status.code(), started.elapsed());
+                        }
+                        return Ok(status.into_http());
+                    }
+                };
+                req.extensions_mut().insert(Deadline(deadline));
+                inner.call(req).await
+            };
+            let response = tokio::time::timeout_at(deadline.into(), work).await;
+            self.finish(rpc, started, response)
+        })
+    }
+
+    /// Everything else (a health check, ReloadWordlists): timed only.
+    fn call_plain<S>(
+        self: Arc<Self>,
+        mut inner: S,
+        mut req: Request<Body>,
+        started: Instant,
+    ) -> GuardFuture<S>
+    where
+        S: Inner,
+        S::Future: Send + 'static,
+    {
+        let deadline = self.deadline(req.headers(), self.request_timeout);
+        let rpc = Rpc::from_path(req.uri().path());
+        Box::pin(async move {
+            req.extensions_mut().insert(Deadline(deadline));
+            let response = tokio::time::timeout_at(deadline.into(), inner.call(req)).await;
+            self.finish(rpc, started, response)
+        })
+    }
     /// Waits for a place among the requests admitted at once and for the
     /// request's weight in the in-flight bytes budget: its message length,
     /// read from the gRPC prefix before the message itself is read, so a

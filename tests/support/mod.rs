@@ -61,23 +61,6 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().expect("filter-server runs")
 }
 
-/// An 18-character resident ID with a correct check character.
-pub fn valid_id(body17: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body17
-        .bytes()
-        .zip(W)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let v = (12 - sum % 11) % 11;
-    let c = if v == 10 {
-        'X'
-    } else {
-        char::from(b'0' + v as u8)
-    };
-    format!("{body17}{c}")
-}
-
 /// A `filter-server` process listening on 127.0.0.1 at an ephemeral port,
 /// killed when dropped. Its standard error is kept in a file for tests
 /// that read the logs.
@@ -377,7 +360,14 @@ pub fn venv_python() -> PathBuf {
                 );
                 run_checked(
                     Command::new(&python)
-                        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                        .args([
+                            "-m",
+                            "pip",
+                            "install",
+                            "--quiet",
+                            "--disable-pip-version-check",
+                            "-r",
+                        ])
                         .arg(&requirements),
                     "pip install -r tests/python/requirements.txt",
                 );

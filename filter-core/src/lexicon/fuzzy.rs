@@ -419,6 +419,9 @@ mod tests {
         assert!(!candidates.is_empty());
         let earned = CELLS_SAVED + CELLS_PER_BYTE * text.len() as u64;
         assert!(budget.spent <= earned, "spent {} of {earned}", budget.spent);
-        assert!(budget.spent > earned / 2, "the list asks for more than the budget");
+        assert!(
+            budget.spent > earned / 2,
+            "the list asks for more than the budget"
+        );
     }
 }

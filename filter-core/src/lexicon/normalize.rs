@@ -318,6 +318,17 @@ mod tests {
     }
 
     #[test]
+    fn the_t2s_table_is_sorted_without_duplicates() {
+        // `t2s` binary-searches it.
+        for w in T2S.windows(2) {
+            assert!(w[0].0 < w[1].0, "{:?} before {:?}", w[0], w[1]);
+        }
+        assert!(T2S.iter().all(|(t, s)| t != s));
+        assert_eq!(t2s('網'), '网');
+        assert_eq!(t2s('网'), '网');
+    }
+
+    #[test]
     fn table_agrees_with_the_slow_path() {
         for u in 0..0x11000u32 {
             if let Some(c) = char::from_u32(u) {

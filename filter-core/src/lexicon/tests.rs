@@ -1,7 +1,6 @@
 //! Table-driven tests of the lexicon, and a property test against a slow
 //! reference implementation.
 
-use super::normalize::normalize;
 use super::*;
 use crate::MatchType;
 

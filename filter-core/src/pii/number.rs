@@ -265,32 +265,49 @@ impl NumberFinder {
         if g0.len > MAX_RUN {
             return None;
         }
-        let d0 = c.digits(0, 1)?;
-        let hit = |start, end, kind| Some(Hit { start, end, kind });
+        match self.one_run(bytes, g0, c.digits(0, 1)?) {
+            OneRun::Is(hit) => return Some(hit),
+            OneRun::MistypedId => return None,
+            OneRun::Nothing if c.count < 2 => return None,
+            OneRun::Nothing => {}
+        }
+        // Grouped forms. A chain that goes on with the same separator after
+        // the groups a form uses, or that an earlier group joins, is a longer
+        // number (`1234 5678 9012 3456 7890 1234`) and not this form.
+        let form = Grouped {
+            bytes,
+            c,
+            prefix: prefix_start(bytes, g0.start),
+            joined_before: !after_number
+                && g0.start >= 2
+                && is_sep(bytes[g0.start - 1])
+                && digit_before(bytes, g0.start - 1),
+        };
+        self.grouped_id(&form)
+            .or_else(|| form.mobile())
+            .or_else(|| form.card())
+    }
 
-        // One run of digits, classified by its length.
+    /// The first run of digits alone, classified by its length.
+    fn one_run(&self, bytes: &[u8], g0: Group, d0: &[u8]) -> OneRun {
+        let hit = |start, end, kind| OneRun::Is(Hit { start, end, kind });
         match g0.len {
-            17 => {
-                // X ends the digit run: whatever follows it, even a letter
-                // (`…002Xdata` in glued text), the check character decides.
-                if let Some(w) = check_x_at(bytes, g0.end) {
-                    if id_card::is_valid_18(d0, 10, self.today) {
-                        return hit(g0.start, g0.end + w, Kind::IdCard);
-                    }
+            // X ends the digit run: whatever follows it, even a letter
+            // (`…002Xdata` in glued text), the check character decides.
+            17 => match check_x_at(bytes, g0.end) {
+                Some(w) if id_card::is_valid_18(d0, 10, self.today) => {
+                    return hit(g0.start, g0.end + w, Kind::IdCard)
                 }
+                _ => {}
+            },
+            18 if id_card::is_valid_18(&d0[..17], d0[17], self.today) => {
+                return hit(g0.start, g0.end, Kind::IdCard)
             }
-            18 => {
-                if id_card::is_valid_18(&d0[..17], d0[17], self.today) {
-                    return hit(g0.start, g0.end, Kind::IdCard);
-                }
-                if id_card::looks_like_18(d0, self.today) {
-                    // A real region and birth date with a wrong check
-                    // character: a mistyped ID, not a card number.
-                    return None;
-                }
-            }
+            // A real region and birth date with a wrong check character:
+            // a mistyped ID, not a card number.
+            18 if id_card::looks_like_18(d0, self.today) => return OneRun::MistypedId,
             15 if id_card::is_valid_15(d0, self.today) => {
-                return hit(g0.start, g0.end, Kind::IdCard);
+                return hit(g0.start, g0.end, Kind::IdCard)
             }
             _ => {}
         }
@@ -313,53 +330,86 @@ impl NumberFinder {
         if is_card(d0) {
             return hit(g0.start, g0.end, Kind::BankCard);
         }
-        if c.count < 2 {
+        OneRun::Nothing
+    }
+
+    /// The 6-8-4 resident ID with single spaces; the last group may end
+    /// in X.
+    fn grouped_id(&self, form: &Grouped<'_>) -> Option<Hit> {
+        let (bytes, c) = (form.bytes, form.c);
+        if form.joined_before {
             return None;
         }
-
-        // Grouped forms. A chain that goes on with the same separator after
-        // the groups a form uses, or that an earlier group joins, is a longer
-        // number (`1234 5678 9012 3456 7890 1234`) and not this form.
-        let prefix = prefix_start(bytes, g0.start);
-        let joined_before = !after_number
-            && g0.start >= 2
-            && is_sep(bytes[g0.start - 1])
-            && digit_before(bytes, g0.start - 1);
-        let end_of = |n: usize| c.groups[n - 1].end;
-
-        // 6-8-4 resident ID with single spaces; the last group may end in X.
-        if !joined_before {
-            if let Some(sep) = c.shape(&[6, 8, 4], b" ") {
-                let d = c.digits(0, 3)?;
-                if !continues(bytes, end_of(3), sep)
-                    && id_card::is_valid_18(&d[..17], d[17], self.today)
-                {
-                    return hit(g0.start, end_of(3), Kind::IdCard);
-                }
-            }
-            if let Some(sep) = c.shape(&[6, 8, 3], b" ") {
-                let end = end_of(3);
-                if let Some(w) = check_x_at(bytes, end) {
-                    let d = c.digits(0, 3)?;
-                    if !continues(bytes, end + w, sep) && id_card::is_valid_18(d, 10, self.today) {
-                        return hit(g0.start, end + w, Kind::IdCard);
-                    }
-                }
+        let start = c.groups[0].start;
+        if let Some(sep) = c.shape(&[6, 8, 4], b" ") {
+            let d = c.digits(0, 3)?;
+            let end = form.end_of(3);
+            if !continues(bytes, end, sep) && id_card::is_valid_18(&d[..17], d[17], self.today) {
+                return Some(Hit {
+                    start,
+                    end,
+                    kind: Kind::IdCard,
+                });
             }
         }
+        let sep = c.shape(&[6, 8, 3], b" ")?;
+        let end = form.end_of(3);
+        let w = check_x_at(bytes, end)?;
+        let d = c.digits(0, 3)?;
+        (!continues(bytes, end + w, sep) && id_card::is_valid_18(d, 10, self.today)).then_some(
+            Hit {
+                start,
+                end: end + w,
+                kind: Kind::IdCard,
+            },
+        )
+    }
+}
 
-        // 3-4-4 mobile number, possibly after a +86 prefix.
-        if !joined_before || prefix.is_some() {
-            if let Some(sep) = c.shape(&[3, 4, 4], b" -") {
-                if !continues(bytes, end_of(3), sep) && is_mobile(c.digits(0, 3)?) {
-                    return hit(prefix.unwrap_or(g0.start), end_of(3), Kind::Phone);
-                }
-            }
+/// What the first run of digits is, read alone.
+enum OneRun {
+    /// A number.
+    Is(Hit),
+    /// A mistyped ID: nothing, and no grouped reading either.
+    MistypedId,
+    /// Nothing alone; a grouped form may still start here.
+    Nothing,
+}
+
+/// A chain of at least two groups, read as the grouped forms.
+struct Grouped<'a> {
+    bytes: &'a [u8],
+    c: &'a Chain,
+    /// Where a country prefix before the first group starts.
+    prefix: Option<usize>,
+    /// An earlier group joins the first with a separator.
+    joined_before: bool,
+}
+
+impl Grouped<'_> {
+    fn end_of(&self, n: usize) -> usize {
+        self.c.groups[n - 1].end
+    }
+
+    /// The 3-4-4 mobile number, possibly after a +86 prefix.
+    fn mobile(&self) -> Option<Hit> {
+        if self.joined_before && self.prefix.is_none() {
+            return None;
         }
+        let sep = self.c.shape(&[3, 4, 4], b" -")?;
+        let end = self.end_of(3);
+        (!continues(self.bytes, end, sep) && is_mobile(self.c.digits(0, 3)?)).then(|| Hit {
+            start: self.prefix.unwrap_or(self.c.groups[0].start),
+            end,
+            kind: Kind::Phone,
+        })
+    }
 
-        // Card numbers grouped by four (the last group shorter), or the
-        // 4-6-5 and 4-6-4 groupings of Amex and Diners.
-        if joined_before || g0.len != 4 {
+    /// Card numbers grouped by four (the last group shorter), or the 4-6-5
+    /// and 4-6-4 groupings of Amex and Diners.
+    fn card(&self) -> Option<Hit> {
+        let c = self.c;
+        if self.joined_before || c.groups[0].len != 4 {
             return None;
         }
         let sep = c.groups[1].sep;
@@ -367,7 +417,7 @@ impl NumberFinder {
             .take_while(|&i| c.groups[i].sep == sep && c.groups[i].len <= 6)
             .count()
             + 1;
-        if continues(bytes, end_of(n), sep) {
+        if continues(self.bytes, self.end_of(n), sep) {
             return None;
         }
         let lens = c.groups[..n].iter().map(|g| g.len);
@@ -375,13 +425,11 @@ impl NumberFinder {
             && lens.clone().take(n - 1).all(|l| l == 4)
             && (1..=4).contains(&c.groups[n - 1].len);
         let amex = n == 3 && c.groups[1].len == 6 && matches!(c.groups[2].len, 4 | 5);
-        if by_four || amex {
-            let d = c.digits(0, n)?;
-            if is_card(d) {
-                return hit(g0.start, end_of(n), Kind::BankCard);
-            }
-        }
-        None
+        ((by_four || amex) && is_card(c.digits(0, n)?)).then(|| Hit {
+            start: c.groups[0].start,
+            end: self.end_of(n),
+            kind: Kind::BankCard,
+        })
     }
 }
 

@@ -1,0 +1,46 @@
+//! The texts the property tests are made of, one set for all of them:
+//! personal data in its forms, sensitive words with their evasions, and
+//! the separators and noise around them.
+
+use proptest::prelude::*;
+
+/// One piece of a generated text.
+pub(crate) fn piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("13800138000".to_string()),
+        Just("+86 138 0013 8000".to_string()),
+        Just("(+86) 13800138000".to_string()),
+        Just("110101199003071233".to_string()),
+        Just("11010519491231002X".to_string()),
+        Just("110105 19491231 002X".to_string()),
+        Just("6222021234567890128".to_string()),
+        Just("4111 1111 1111 1111".to_string()),
+        Just("１３８００１３８０００".to_string()),
+        Just("kf.x@shop.cn".to_string()),
+        Just("AKIAIOSFODNN7EXAMPLE".to_string()),
+        Just("sk-proj-4Fq9xZ2LmN8pQ7rT1vW3yB6cD0eG5hJ".to_string()),
+        Just("代*开*发*票".to_string()),
+        Just("代 开\u{200b}发票".to_string()),
+        Just("網絡賭博".to_string()),
+        Just("办理假学力证书".to_string()),
+        Just("免费领取超级大礼包".to_string()),
+        Just("大麻哈鱼".to_string()),
+        Just("SEXY sex essex".to_string()),
+        Just("刷*单".to_string()),
+        Just("刷**单".to_string()),
+        Just("    ".to_string()),
+        Just("-".to_string()),
+        Just("，".to_string()),
+        Just("号".to_string()),
+        "[0-9]{1,22}",
+        "[0-9 \\-+()@.a-zX*]{0,8}",
+        "[赌博代开发票大麻刷单网络]{1,4}",
+        "\\PC{0,6}",
+    ]
+}
+
+/// Up to `n` pieces glued together.
+pub(crate) fn text(n: usize) -> impl Strategy<Value = String> {
+    proptest::collection::vec(piece(), 0..n).prop_map(|v| v.concat())
+}

@@ -1,0 +1,39 @@
+//! Generated tables regenerate byte for byte from their generators.
+
+use std::process::Command;
+
+use contentfilter_tests::{venv_python, workspace};
+
+#[test]
+fn the_t2s_table_regenerates_byte_for_byte() {
+    let python = venv_python();
+    let source = Command::new(&python)
+        .args([
+            "-c",
+            "import opencc, os; print(os.path.join(os.path.dirname(opencc.__file__), 'dictionary', 'TSCharacters.txt'))",
+        ])
+        .output()
+        .expect("python runs");
+    assert!(
+        source.status.success(),
+        "{}",
+        String::from_utf8_lossy(&source.stderr)
+    );
+    let source = String::from_utf8(source.stdout).unwrap();
+    let out = Command::new(&python)
+        .arg(workspace().join("filter-core/tools/gen_t2s_table.py"))
+        .arg(source.trim())
+        .output()
+        .expect("the generator runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checked_in =
+        std::fs::read(workspace().join("filter-core/src/lexicon/t2s_table.rs")).unwrap();
+    assert!(
+        out.stdout == checked_in,
+        "filter-core/src/lexicon/t2s_table.rs differs from what its generator makes"
+    );
+}
