@@ -266,6 +266,34 @@ async fn health_and_reflection_answer() {
         names.contains(&"grpc.health.v1.Health".to_string()),
         "{names:?}"
     );
+    // Older tools ask v1alpha.
+    use tonic_reflection::pb::v1alpha;
+    let mut old =
+        v1alpha::server_reflection_client::ServerReflectionClient::new(server.channel().await);
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let response = old
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner()
+        .message()
+        .await
+        .unwrap()
+        .unwrap();
+    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        response.message_response
+    else {
+        panic!("not a service list: {response:?}");
+    };
+    assert!(list
+        .service
+        .iter()
+        .any(|s| s.name == "contentfilter.v1.ContentFilter"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -376,6 +404,49 @@ async fn broken_reload_keeps_the_old_lists() {
     })
     .await;
     assert!(found, "SIGHUP reloaded the lists");
+}
+
+/// `--watch`: a change in the directory is reloaded without a signal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_reloads_a_changed_directory() {
+    let dir = copy_wordlists("watch");
+    let server = ServerProcess::start(&["--wordlists", dir.to_str().unwrap(), "--watch"]);
+    let mut client = server.client().await;
+    std::fs::write(dir.join("gambling.txt"), "网络赌博\n监视新词\n").unwrap();
+    // The directory is polled every 2 s: wait up to 15 s, asking often.
+    let mut found = false;
+    for _ in 0..150 {
+        let r = client
+            .scan(scan_request("监视新词"))
+            .await
+            .unwrap()
+            .into_inner();
+        if r.findings.len() == 1 {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(found, "the change was not reloaded:\n{}", server.logs());
+}
+
+/// `--request-timeout-ms` bounds a call whose client sets no deadline,
+/// with DEADLINE_EXCEEDED (tonic's own timer says CANCELLED).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_timeout_answers_deadline_exceeded() {
+    let lists = contentfilter_tests::a_chain_lists();
+    let server = ServerProcess::start(&[
+        "--wordlists",
+        lists.to_str().unwrap(),
+        "--request-timeout-ms",
+        "200",
+    ]);
+    let mut client = server.client().await;
+    let slow = contentfilter_tests::a_chain_text(2 << 20);
+    let err = client.scan(scan_request(&slow)).await.unwrap_err();
+    assert_eq!(err.code(), Code::DeadlineExceeded, "{err:?}");
+    // Small requests still fit in the time.
+    assert!(client.scan(scan_request("13800138000")).await.is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -188,6 +188,13 @@ impl StreamScanner {
         self.most_held
     }
 
+    /// Bytes of the stream kept in memory: the held-back text and the
+    /// context before it.
+    #[cfg(test)]
+    pub(crate) fn buffered_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Bytes of the stream released so far.
     pub fn released_bytes(&self) -> usize {
         self.released
@@ -330,6 +337,7 @@ impl StreamScanner {
                 utf16: u0..u1,
             });
         }
+        // (`>=` for `>` would append an empty slice: the same.)
         if release > at {
             out.text
                 .push_str(&self.buf[at - self.origin..release - self.origin]);

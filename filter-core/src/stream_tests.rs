@@ -326,3 +326,39 @@ fn a_digit_run_too_long_for_any_number_is_released_as_it_grows() {
     assert_eq!(all, format!("流水号{run}13800138000号"));
     assert!(out2.findings.is_empty() && rest.findings.is_empty());
 }
+
+#[test]
+fn memory_stays_bounded_however_long_the_stream() {
+    let scanner = scanner();
+    let mut stream = scanner.stream(&ScanOptions::new(), RedactionPolicy::new());
+    let bound = stream.hold_back_bound();
+    let chunk = "这是一段很长的回答，里面有手机13800138000和代*开*发*票。";
+    let mut most = 0;
+    for _ in 0..2000 {
+        stream.push(chunk);
+        most = most.max(stream.buffered_bytes());
+    }
+    // The held-back text and the context the passes look back at, never
+    // the stream so far (110 KB here).
+    assert!(
+        most <= bound + 4096,
+        "buffered {most} bytes (bound {bound})"
+    );
+}
+
+#[test]
+fn a_domain_at_the_limit_is_decided_as_a_whole_text_would_be() {
+    let scanner = Scanner::new();
+    // Domains of 252 to 255 bytes: a domain over 253 bytes is not one.
+    for len in 252..256 {
+        let domain = format!("{}.cn", "b".repeat(len - 3));
+        let text = format!("邮件a@{domain}x.cn，谢谢");
+        for cut in [
+            text.find('@').unwrap() + 1 + len - 1,
+            text.find('@').unwrap() + 1 + len,
+        ] {
+            let chunks = vec![text[..cut].to_string(), text[cut..].to_string()];
+            check(&scanner, &text, &chunks, policy(0)).unwrap();
+        }
+    }
+}

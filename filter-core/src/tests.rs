@@ -241,6 +241,167 @@ fn emails_and_secrets() {
     }
 }
 
+/// The edges of the number reader, each case named for what it guards
+/// (most were found by mutation testing: a rule no case touched).
+#[test]
+fn edges_of_numbers() {
+    let phone = |s: &str| one(Kind::Phone, s);
+    let card = |s: &str| one(Kind::BankCard, s);
+    let id = |s: &str| one(Kind::IdCard, s);
+    let cases: Vec<(&str, &str, Vec<(Kind, String)>)> = vec![
+        // Full-width letters `ｐ`-`ｙ` (EF BD 90-99) look like full-width
+        // digits (EF BC 90-99) but one byte: they are letters.
+        (
+            "full-width letters are not digits",
+            "ｑｓｘｐｐｑｓｘｐｐｐ",
+            vec![],
+        ),
+        // A country prefix counts only when no digit, ASCII or full-width,
+        // comes before it; a full-width letter is not a digit.
+        (
+            "a free 86 prefix",
+            "电话86 13800138000",
+            phone("86 13800138000"),
+        ),
+        (
+            "86 after an ASCII digit",
+            "电话586 13800138000",
+            phone("13800138000"),
+        ),
+        (
+            "86 after a full-width digit",
+            "电话５86 13800138000",
+            phone("13800138000"),
+        ),
+        (
+            "86 after a full-width letter",
+            "电话ｕ86 13800138000",
+            phone("86 13800138000"),
+        ),
+        (
+            "86 at the start of the text",
+            "86 13800138000",
+            phone("86 13800138000"),
+        ),
+        // The 13- and 15-digit runs are phones only with 86 / 0086.
+        ("13 digits without 86", "9913800138000", vec![]),
+        ("15 digits without 0086", "990013800138000", vec![]),
+        // A separator with no digits after it does not continue a chain.
+        (
+            "a trailing separator",
+            "电话138 0013 8000 谢谢",
+            phone("138 0013 8000"),
+        ),
+        (
+            "a trailing separator after a card",
+            "卡号4111 1111 1111 1111 谢谢",
+            card("4111 1111 1111 1111"),
+        ),
+        (
+            "a space before, no digit",
+            "电话 138 0013 8000",
+            phone("138 0013 8000"),
+        ),
+        ("a digit and a space before", "5 138 0013 8000", vec![]),
+        // Only spaces and dashes separate groups.
+        (
+            "letters do not separate groups",
+            "4111a1111a1111a1111",
+            vec![],
+        ),
+        // The grouped ID forms: a numeric check, a wrong check, a chain
+        // that goes on.
+        (
+            "6-8-4 with a digit check",
+            "110101 19900307 1233",
+            id("110101 19900307 1233"),
+        ),
+        ("6-8-4 with a wrong check", "110101 19900307 1234", vec![]),
+        ("6-8-4 that goes on", "110101 19900307 1233 5678", vec![]),
+        ("6-8-3X with a wrong check", "110105 19491231 003X", vec![]),
+        ("6-8-3X that goes on", "110105 19491231 002X 1234", vec![]),
+        // Card groupings: by four with a shorter last group, Amex's 4-6-5,
+        // and shapes that are neither.
+        ("4-4-4-3", "4111 1111 1111 116", card("4111 1111 1111 116")),
+        ("4-6-5", "3782 822463 10005", card("3782 822463 10005")),
+        ("4-5-6 is no grouping", "3782 82246 310005", vec![]),
+        // 18 digits passing Luhn: a mistyped ID (real province and date,
+        // wrong check character) is nothing, but a card when the province
+        // or the date is not real. (Checked with python-stdnum.)
+        ("a mistyped ID is not a card", "440304199003072437", vec![]),
+        (
+            "no such province",
+            "470304199003076062",
+            card("470304199003076062"),
+        ),
+        (
+            "no such date",
+            "440304199013075578",
+            card("440304199013075578"),
+        ),
+        ("a group of five among fours", "4111 11111 1111 116", vec![]),
+    ];
+    for (why, text, want) in cases {
+        assert_eq!(found(text), want, "{why}: {text:?}");
+    }
+    // The category of a mobile number is `mobile`; other numbers have none.
+    let f = Scanner::new().scan("13800138000 4111111111111111 110101199003071233");
+    let categories: Vec<&str> = f.iter().map(|f| f.category()).collect();
+    assert_eq!(categories, ["mobile", "", ""]);
+}
+
+/// The key formats at their limits.
+#[test]
+fn edges_of_keys() {
+    let body20 = "4Fq9xZ2LmN8pQ7rT1vW3";
+    let secret = |s: &str| one(Kind::Secret, s);
+    let long = format!("sk-{}", "a1".repeat(127));
+    let cases: Vec<(String, Vec<(Kind, String)>)> = vec![
+        (format!("sk-{body20}"), secret(&format!("sk-{body20}"))),
+        (format!("sk-{}", &body20[..19]), vec![]),
+        (format!("sk-{}", "abcdefghijklmnopqrstuvwxyz"), vec![]), // no digit
+        (long.clone(), vec![]),                                   // over 256 bytes
+        (long[..256].to_string(), secret(&long[..256])),
+        (
+            "AKIAIOSFODNN7EXAMPLE".into(),
+            secret("AKIAIOSFODNN7EXAMPLE"),
+        ),
+        ("AKIAIOSFODNN7EXAMPLE-x".into(), vec![]), // glued to a key character
+        ("AKIAIOSFODNN7EXAMPL".into(), vec![]),    // 19 characters
+        ("LTAI".to_string() + "a1b2c3d4e5f", vec![]), // 11 after LTAI
+        (
+            "LTAI".to_string() + "a1b2c3d4e5f6",
+            secret("LTAIa1b2c3d4e5f6"),
+        ),
+        (
+            "LTAI".to_string() + &"a1".repeat(10),
+            secret(&("LTAI".to_string() + &"a1".repeat(10))),
+        ),
+        ("LTAI".to_string() + &"a1".repeat(10) + "x", vec![]), // 21
+        ("LTAIa1b2c3d4e5f6_x".into(), vec![]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(found(&text), want, "{text:?}");
+    }
+}
+
+/// Email addresses at their limits.
+#[test]
+fn edges_of_emails() {
+    let email = |s: &str| one(Kind::Email, s);
+    let local64 = "a".repeat(64);
+    let cases: Vec<(String, Vec<(Kind, String)>)> = vec![
+        (format!("{local64}@x.cn"), email(&format!("{local64}@x.cn"))),
+        (format!("b{local64}@x.cn"), vec![]), // a 65-character local part
+        ("a@b.c，d.com".into(), vec![]),      // the domain ends at `，`
+        ("ab@c.de@f.gh".into(), email("ab@c.de")),
+        ("邮箱.a@b.cn".into(), email("a@b.cn")),
+    ];
+    for (text, want) in cases {
+        assert_eq!(found(&text), want, "{text:?}");
+    }
+}
+
 #[test]
 fn glued_to_chinese_text() {
     let id = "110101199003071233";

@@ -63,6 +63,61 @@ mod tests {
         assert_eq!(civil_from_days(20_453), (2025, 12, 31));
     }
 
+    /// The calendar against GNU `date`, an implementation no one here
+    /// wrote, on days from 1899 to 2101 (century years and leap days
+    /// included), and today against `date -u`.
+    #[test]
+    fn civil_dates_agree_with_the_date_command() {
+        let days: Vec<i64> = (-25_600..48_000)
+            .step_by(97)
+            .chain([-25_508, 11_016, 47_540, 47_541])
+            .collect();
+        let input: String = days.iter().map(|d| format!("@{}\n", d * 86_400)).collect();
+        let dir = std::env::temp_dir().join(format!("cf-dates-{}", std::process::id()));
+        std::fs::write(&dir, input).unwrap();
+        let out = std::process::Command::new("date")
+            .args(["-u", "+%Y %m %d", "-f"])
+            .arg(&dir)
+            .output()
+            .expect("GNU date runs");
+        let _ = std::fs::remove_file(&dir);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let want: Vec<(i64, u32, u32)> = text
+            .lines()
+            .map(|l| {
+                let v: Vec<i64> = l.split(' ').map(|x| x.parse().unwrap()).collect();
+                (v[0], v[1] as u32, v[2] as u32)
+            })
+            .collect();
+        assert_eq!(want.len(), days.len());
+        for (d, w) in days.iter().zip(want) {
+            assert_eq!(civil_from_days(*d), w, "day {d}");
+        }
+        let today_out = std::process::Command::new("date")
+            .args(["-u", "+%Y%m%d"])
+            .output()
+            .unwrap();
+        let want_today: u32 = String::from_utf8(today_out.stdout)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The two clocks may straddle midnight.
+        let got = today();
+        assert!(
+            got == want_today || civil_is_next_day(want_today, got),
+            "{got} vs {want_today}"
+        );
+    }
+
+    fn civil_is_next_day(a: Ymd, b: Ymd) -> bool {
+        (0..100_000i64).any(|d| {
+            let (y, m, dd) = civil_from_days(d);
+            let ymd = |(y, m, dd): (i64, u32, u32)| y as u32 * 10_000 + m * 100 + dd;
+            ymd((y, m, dd)) == a && ymd(civil_from_days(d + 1)) == b
+        })
+    }
+
     #[test]
     fn birth_dates() {
         let today = 20261126;
