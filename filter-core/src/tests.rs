@@ -248,7 +248,8 @@ fn edges_of_numbers() {
     let phone = |s: &str| one(Kind::Phone, s);
     let card = |s: &str| one(Kind::BankCard, s);
     let id = |s: &str| one(Kind::IdCard, s);
-    let cases: Vec<(&str, &str, Vec<(Kind, String)>)> = vec![
+    type Case = (&'static str, &'static str, Vec<(Kind, String)>);
+    let cases: Vec<Case> = vec![
         // Full-width letters `ｐ`-`ｙ` (EF BD 90-99) look like full-width
         // digits (EF BC 90-99) but one byte: they are letters.
         (
