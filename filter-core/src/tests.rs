@@ -320,7 +320,21 @@ fn edges_of_numbers() {
         ("6-8-4 with a wrong check", "110101 19900307 1234", vec![]),
         ("6-8-4 that goes on", "110101 19900307 1233 5678", vec![]),
         ("6-8-3X with a wrong check", "110105 19491231 003X", vec![]),
-        ("6-8-3X that goes on", "110105 19491231 002X 1234", vec![]),
+        // X ends the number: a group after it is another number (here too
+        // short to be one), as after the ungrouped form.
+        (
+            "6-8-3X, then a group",
+            "110105 19491231 002X 1234",
+            id("110105 19491231 002X"),
+        ),
+        (
+            "6-8-3X, then a card",
+            "110105 19491231 002X 4111 1111 1111 1111",
+            vec![
+                (Kind::IdCard, "110105 19491231 002X".into()),
+                (Kind::BankCard, "4111 1111 1111 1111".into()),
+            ],
+        ),
         // Card groupings: by four with a shorter last group, Amex's 4-6-5,
         // and shapes that are neither.
         ("4-4-4-3", "4111 1111 1111 116", card("4111 1111 1111 116")),

@@ -333,8 +333,8 @@ impl NumberFinder {
         OneRun::Nothing
     }
 
-    /// The 6-8-4 resident ID with single spaces; the last group may end
-    /// in X.
+    /// The 6-8-4 resident ID with single spaces, or 6-8-3 and the check
+    /// character X.
     fn grouped_id(&self, form: &Grouped<'_>) -> Option<Hit> {
         let (bytes, c) = (form.bytes, form.c);
         if form.joined_before {
@@ -352,17 +352,17 @@ impl NumberFinder {
                 });
             }
         }
-        let sep = c.shape(&[6, 8, 3], b" ")?;
+        // The check character X ends the number, whatever follows it (as
+        // for the ungrouped form): a group after it is another number.
+        c.shape(&[6, 8, 3], b" ")?;
         let end = form.end_of(3);
         let w = check_x_at(bytes, end)?;
         let d = c.digits(0, 3)?;
-        (!continues(bytes, end + w, sep) && id_card::is_valid_18(d, 10, self.today)).then_some(
-            Hit {
-                start,
-                end: end + w,
-                kind: Kind::IdCard,
-            },
-        )
+        id_card::is_valid_18(d, 10, self.today).then_some(Hit {
+            start,
+            end: end + w,
+            kind: Kind::IdCard,
+        })
     }
 }
 
