@@ -69,62 +69,57 @@ fn policy(op: usize) -> RedactionPolicy {
     p
 }
 
+/// What a finding is, in every unit and with every fact, for comparing
+/// a stream's findings with a whole-text scan's.
+type Facts = (
+    Kind,
+    std::ops::Range<usize>,
+    std::ops::Range<usize>,
+    std::ops::Range<usize>,
+    (String, Option<String>, Option<crate::Action>, u32),
+);
+
+fn facts_of(f: &crate::Finding<'_>) -> Facts {
+    let more = (
+        f.category().to_string(),
+        f.term().map(str::to_string),
+        f.action(),
+        f.edit_distance(),
+    );
+    (f.kind(), f.range(), f.char_range(), f.utf16_range(), more)
+}
+
+fn stream_facts_of(f: &crate::StreamFinding) -> Facts {
+    let more = (
+        f.category().to_string(),
+        f.term().map(str::to_string),
+        f.action(),
+        f.edit_distance(),
+    );
+    (f.kind(), f.range(), f.char_range(), f.utf16_range(), more)
+}
+
+/// Streams `chunks` of `text` and checks every guarantee: no leak and the
+/// bound after every push, then the whole-text answer at the end.
 fn check(
     scanner: &Scanner,
     text: &str,
     chunks: &[String],
     policy: RedactionPolicy,
 ) -> Result<(), TestCaseError> {
-    let options = ScanOptions::new();
     let want_text = policy.apply(text, &scanner.scan(text)).into_owned();
-    type Spans = (
-        Kind,
-        std::ops::Range<usize>,
-        std::ops::Range<usize>,
-        std::ops::Range<usize>,
-        (String, Option<String>, Option<crate::Action>, u32),
-    );
-    let want: Vec<Spans> = scanner
-        .scan(text)
-        .iter()
-        .map(|f| {
-            let facts = (
-                f.category().to_string(),
-                f.term().map(str::to_string),
-                f.action(),
-                f.edit_distance(),
-            );
-            (f.kind(), f.range(), f.char_range(), f.utf16_range(), facts)
-        })
-        .collect();
-    let facts = |f: &crate::StreamFinding| {
-        (
-            f.category().to_string(),
-            f.term().map(str::to_string),
-            f.action(),
-            f.edit_distance(),
-        )
-    };
-    let mut stream = scanner.stream(&options, policy);
+    let want: Vec<Facts> = scanner.scan(text).iter().map(facts_of).collect();
+    let mut stream = scanner.stream(&ScanOptions::new(), policy);
     let bound = stream.hold_back_bound();
-    let mut released = String::new();
-    let mut got = Vec::new();
-    let mut pushed = 0;
-    let mut most_held = 0;
+    let (mut released, mut got) = (String::new(), Vec::new());
+    let (mut pushed, mut most_held) = (0, 0);
     for chunk in chunks {
         let out = stream.push(chunk);
         pushed += chunk.len();
         released += &out.text;
-        most_held = most_held.max(pushed - stream.released_bytes());
-        got.extend(out.findings.iter().map(|f| {
-            (
-                f.kind(),
-                f.range(),
-                f.char_range(),
-                f.utf16_range(),
-                facts(f),
-            )
-        }));
+        got.extend(out.findings.iter().map(stream_facts_of));
+        let held = pushed - stream.released_bytes();
+        most_held = most_held.max(held);
         // No leak: what is out is the start of the whole redacted text.
         prop_assert!(
             want_text.starts_with(&released),
@@ -132,26 +127,12 @@ fn check(
             released,
             want_text
         );
-        // Bounded hold-back.
-        prop_assert!(
-            pushed - stream.released_bytes() <= bound,
-            "held {} > bound {bound}",
-            pushed - stream.released_bytes()
-        );
+        prop_assert!(held <= bound, "held {held} > bound {bound}");
     }
-    prop_assert!(stream.most_held_back() <= bound);
     prop_assert_eq!(stream.most_held_back(), most_held);
     let out = stream.finish();
     released += &out.text;
-    got.extend(out.findings.iter().map(|f| {
-        (
-            f.kind(),
-            f.range(),
-            f.char_range(),
-            f.utf16_range(),
-            facts(f),
-        )
-    }));
+    got.extend(out.findings.iter().map(stream_facts_of));
     prop_assert_eq!(&released, &want_text, "chunks {:?}", chunks);
     prop_assert_eq!(&got, &want, "chunks {:?}", chunks);
     Ok(())

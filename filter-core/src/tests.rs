@@ -572,6 +572,11 @@ fn hash_tokens_are_keyed_and_canonical() {
         !debug.contains("topsecret") && debug.contains("Hash") && debug.contains("hex_len: 8"),
         "{debug}"
     );
+}
+
+#[test]
+fn one_value_one_token_whatever_its_form() {
+    let s = Scanner::new();
     // One value, one token, whatever its form: an email's case, an ID's
     // `x`, a word's spelling...
     let all = |op: Operator| {

@@ -84,6 +84,10 @@ pub async fn run_until(
     ready: impl FnOnce(SocketAddr, Option<SocketAddr>),
 ) -> Result<(), ServeError> {
     let metrics = Arc::new(Metrics::default());
+    let loaded = match (config.watch, &config.wordlists) {
+        (true, Wordlists::Dir(dir)) => Some(fingerprint(dir)),
+        _ => None,
+    };
     let state = build_state(&config, metrics.clone())?;
     let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let grpc = bind(config.listen, "--listen").await?;
@@ -100,7 +104,7 @@ pub async fn run_until(
     let (health, router) = build_router(&config, &state, draining)?;
     ready(addr, metrics_addr);
     log_start(&config, addr);
-    spawn_reloaders(&state, &config);
+    spawn_reloaders(&state, &config, loaded);
     let metrics_server = metrics_listener.map(|l| {
         let incoming = listener::incoming(
             l,
@@ -322,7 +326,9 @@ async fn serve_until_drained(
 }
 
 /// SIGHUP, and with `--watch` a poll of the directory, reload the lists.
-fn spawn_reloaders(state: &Arc<State>, config: &Config) {
+/// `loaded` is the directory as it was before the lists were first read,
+/// so a change made while the server starts is reloaded too.
+fn spawn_reloaders(state: &Arc<State>, config: &Config, loaded: Option<Fingerprint>) {
     #[cfg(unix)]
     {
         let state = state.clone();
@@ -340,8 +346,8 @@ fn spawn_reloaders(state: &Arc<State>, config: &Config) {
     if let (true, Wordlists::Dir(dir)) = (config.watch, &config.wordlists) {
         let state = state.clone();
         let dir = dir.clone();
+        let Some(mut last) = loaded else { return };
         tokio::spawn(async move {
-            let mut last = fingerprint(&dir);
             loop {
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 let now = fingerprint(&dir);
@@ -356,7 +362,10 @@ fn spawn_reloaders(state: &Arc<State>, config: &Config) {
 }
 
 /// Names, sizes and modification times of the files of a directory.
-fn fingerprint(dir: &std::path::Path) -> Vec<(std::ffi::OsString, u64, Option<SystemTime>)> {
+type Fingerprint = Vec<(std::ffi::OsString, u64, Option<SystemTime>)>;
+
+/// The [`Fingerprint`] of a directory as it is now.
+fn fingerprint(dir: &std::path::Path) -> Fingerprint {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

@@ -259,27 +259,65 @@ mod reference {
         term.to_string()
     }
 
-    /// The slow reference: normalize the text char by char, then at each
-    /// position take the longest term and accept it if the same rules hold.
-    fn slow(terms: &[String], allow: &[String], text: &str) -> Vec<(usize, usize)> {
-        // (normalized char, original start, original end)
-        let mut chars: Vec<(char, usize, usize)> = Vec::new();
+    /// The text normalized char by char: (normalized char, original
+    /// start, original end), a barrier after every 4 noise or invisible
+    /// characters in a row (more than 3 in a row: no term matches across).
+    fn normalized_chars(text: &str) -> Vec<(char, usize, usize)> {
+        let mut chars = Vec::new();
         let mut run = 0usize;
         for (i, c) in text.char_indices() {
             match classify(c) {
-                Norm::One(n) => chars.push((n, i, i + c.len_utf8())),
+                Norm::One(n) => {
+                    chars.push((n, i, i + c.len_utf8()));
+                    run = 0;
+                }
                 _ => {
-                    // More than 3 noise or invisible characters in a row: no
-                    // term matches across.
                     run += 1;
                     if run.is_multiple_of(4) {
                         chars.push((BARRIER, i, i + c.len_utf8()));
                     }
-                    continue;
                 }
             }
-            run = 0;
         }
+        chars
+    }
+
+    /// Whether a match of term `t` at normalized chars `p..p + t.len()`
+    /// passes the word boundaries and the noise limit.
+    fn boundaries_and_noise_hold(
+        text: &str,
+        chars: &[(char, usize, usize)],
+        p: usize,
+        t: &[char],
+    ) -> bool {
+        let e = p + t.len();
+        let (start, end) = (chars[p].1, chars[e - 1].2);
+        let sep =
+            |a: usize, b: usize| a < b && text[a..b].chars().any(|c| classify(c) == Norm::Noise);
+        let before_ok = !t[0].is_ascii_alphanumeric()
+            || p == 0
+            || !chars[p - 1].0.is_ascii_alphanumeric()
+            || sep(chars[p - 1].2, start);
+        let after_ok = !t[t.len() - 1].is_ascii_alphanumeric()
+            || e == chars.len()
+            || !chars[e].0.is_ascii_alphanumeric()
+            || sep(end, chars[e].1);
+        let mut run = 0;
+        let noise_ok = text[start..end].chars().all(|c| {
+            run = if matches!(classify(c), Norm::One(_)) {
+                0
+            } else {
+                run + 1
+            };
+            run <= 3
+        });
+        before_ok && after_ok && noise_ok
+    }
+
+    /// The slow reference: normalize the text char by char, then at each
+    /// position take the longest term and accept it if the same rules hold.
+    fn slow(terms: &[String], allow: &[String], text: &str) -> Vec<(usize, usize)> {
+        let chars = normalized_chars(text);
         let norm_terms: Vec<Vec<char>> = terms
             .iter()
             .map(|t| normalize(t).chars().collect())
@@ -298,43 +336,20 @@ mod reference {
         let mut out = vec![];
         let mut p = 0;
         while p < chars.len() {
-            let best = norm_terms
+            let Some(t) = norm_terms
                 .iter()
                 .filter(|t| at(p, t))
-                .max_by_key(|t| t.len());
-            let Some(t) = best else {
+                .max_by_key(|t| t.len())
+            else {
                 p += 1;
                 continue;
             };
             let e = p + t.len();
-            let (start, end) = (chars[p].1, chars[e - 1].2);
-            let sep = |a: usize, b: usize| {
-                a < b && text[a..b].chars().any(|c| classify(c) == Norm::Noise)
-            };
-            let before_ok = !t[0].is_ascii_alphanumeric()
-                || p == 0
-                || !chars[p - 1].0.is_ascii_alphanumeric()
-                || sep(chars[p - 1].2, start);
-            let after_ok = !t[t.len() - 1].is_ascii_alphanumeric()
-                || e == chars.len()
-                || !chars[e].0.is_ascii_alphanumeric()
-                || sep(end, chars[e].1);
-            let mut run = 0;
-            let mut noise_ok = true;
-            for c in text[start..end].chars() {
-                match classify(c) {
-                    Norm::Noise | Norm::Drop => {
-                        run += 1;
-                        noise_ok &= run <= 3;
-                    }
-                    _ => run = 0,
-                }
-            }
             let allowed = norm_allow
                 .iter()
                 .any(|a| (p.saturating_sub(a.len())..=p).any(|q| q + a.len() >= e && at(q, a)));
-            if before_ok && after_ok && noise_ok && !allowed {
-                out.push((start, end));
+            if boundaries_and_noise_hold(text, &chars, p, t) && !allowed {
+                out.push((chars[p].1, chars[e - 1].2));
                 p = e;
             } else {
                 p += 1;
