@@ -108,6 +108,7 @@ async fn selection_and_operator_overrides() {
     let mut client = server.client().await;
     let phones = client
         .scan(ScanRequest {
+            min_confidence: None,
             text: sample(),
             kinds: vec![proto::Kind::Phone as i32],
             categories: vec![],
@@ -118,6 +119,7 @@ async fn selection_and_operator_overrides() {
     assert_eq!(phones.findings.len(), 1);
     let gambling = client
         .scan(ScanRequest {
+            min_confidence: None,
             text: sample(),
             kinds: vec![proto::Kind::SensitiveWord as i32],
             categories: vec!["gambling".into()],
@@ -153,6 +155,7 @@ async fn bad_arguments_name_the_field() {
     let mut client = server.client().await;
     let err = client
         .scan(ScanRequest {
+            min_confidence: None,
             text: "x".into(),
             kinds: vec![proto::Kind::Phone as i32, 99],
             categories: vec![],
@@ -163,6 +166,7 @@ async fn bad_arguments_name_the_field() {
     assert!(err.message().contains("kinds[1]"), "{}", err.message());
     let err = client
         .scan(ScanRequest {
+            min_confidence: None,
             text: "x".into(),
             kinds: vec![],
             categories: vec!["no_such".into()],
@@ -1009,6 +1013,7 @@ mod streaming {
             "继续说明。".repeat(20)
         );
         let options = ScanStreamOptions {
+            min_confidence: None,
             kinds: vec![],
             categories: vec![],
             operators: vec![],

@@ -1,107 +1,9 @@
-//! What a scan reports: [`Finding`], its [`Kind`] and [`MatchType`].
+//! What a scan reports: [`Finding`] and its [`MatchType`].
 
-use std::fmt;
 use std::ops::Range;
-use std::str::FromStr;
 use std::sync::Arc;
 
-/// The kind of thing a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Kind {
-    /// A mainland China resident identity number (GB 11643-1999), 18 or 15 characters.
-    IdCard,
-    /// A mainland China mobile number, optionally with a +86 prefix.
-    Phone,
-    /// A payment card number that passes the Luhn check.
-    BankCard,
-    /// An email address.
-    Email,
-    /// A credential such as an OpenAI, Anthropic, AWS or Alibaba Cloud key.
-    Secret,
-    /// A term from a sensitive-word list.
-    SensitiveWord,
-}
-
-impl Kind {
-    /// Every kind, in a stable order.
-    pub const ALL: [Kind; 6] = [
-        Kind::IdCard,
-        Kind::Phone,
-        Kind::BankCard,
-        Kind::Email,
-        Kind::Secret,
-        Kind::SensitiveWord,
-    ];
-
-    /// The snake-case name used in JSON output and configuration (`id_card`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::IdCard => "id_card",
-            Kind::Phone => "phone",
-            Kind::BankCard => "bank_card",
-            Kind::Email => "email",
-            Kind::Secret => "secret",
-            Kind::SensitiveWord => "sensitive_word",
-        }
-    }
-
-    /// The upper-case label used by the default redaction (`ID_CARD`).
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::IdCard => "ID_CARD",
-            Kind::Phone => "PHONE",
-            Kind::BankCard => "BANK_CARD",
-            Kind::Email => "EMAIL",
-            Kind::Secret => "SECRET",
-            Kind::SensitiveWord => "SENSITIVE_WORD",
-        }
-    }
-
-    /// Whether this kind is personal data (everything but sensitive words).
-    pub fn is_pii(self) -> bool {
-        !matches!(self, Kind::SensitiveWord)
-    }
-
-    /// A small index, `0..Kind::ALL.len()`, for per-kind tables.
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The error returned when parsing an unknown kind name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownKind(String);
-
-impl fmt::Display for UnknownKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown kind `{}` (expected one of id_card, phone, bank_card, email, secret, sensitive_word)",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownKind {}
-
-impl FromStr for Kind {
-    type Err = UnknownKind;
-
-    /// Parses `id_card` or `ID_CARD` (and so on for every kind).
-    fn from_str(s: &str) -> Result<Kind, UnknownKind> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownKind(s.to_string()))
-    }
-}
+pub use crate::kind::Kind;
 
 /// How the matched text relates to what the detector looks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -157,12 +59,54 @@ pub(crate) struct TermInfo {
     pub(crate) action: Action,
 }
 
+/// Facts about one custom detector, shared by every finding of it.
+#[derive(Debug)]
+pub(crate) struct CustomInfo {
+    /// The detector's name: the category of its findings.
+    pub(crate) name: Box<str>,
+    /// Its index among the custom detectors of its configuration.
+    pub(crate) index: usize,
+}
+
 #[derive(Clone, Debug)]
 enum Detail {
     /// A detector's sub-type, such as the provider of a secret.
     Static(&'static str),
     /// The list term a sensitive word matched.
     Term(Arc<TermInfo>),
+    /// The custom detector that matched.
+    Custom(Arc<CustomInfo>),
+}
+
+impl Detail {
+    fn category(&self) -> &str {
+        match self {
+            Detail::Static(s) => s,
+            Detail::Term(t) => &t.category,
+            Detail::Custom(c) => &c.name,
+        }
+    }
+
+    fn term(&self) -> Option<&str> {
+        match self {
+            Detail::Term(t) => Some(&t.term),
+            _ => None,
+        }
+    }
+
+    fn action(&self) -> Option<Action> {
+        match self {
+            Detail::Term(t) => Some(t.action),
+            _ => None,
+        }
+    }
+
+    fn custom(&self) -> Option<usize> {
+        match self {
+            Detail::Custom(c) => Some(c.index),
+            _ => None,
+        }
+    }
 }
 
 /// One thing found in a text, borrowing the text it was found in.
@@ -180,6 +124,7 @@ pub struct Finding<'h> {
     kind: Kind,
     match_type: MatchType,
     edit_distance: u32,
+    confidence: f32,
     detail: Detail,
 }
 
@@ -200,8 +145,43 @@ impl<'h> Finding<'h> {
             kind,
             match_type,
             edit_distance: 0,
+            confidence: 1.0,
             detail: Detail::Static(detail),
         }
+    }
+
+    pub(crate) fn custom(
+        haystack: &'h str,
+        range: Range<usize>,
+        info: Arc<CustomInfo>,
+    ) -> Finding<'h> {
+        debug_assert!(haystack.is_char_boundary(range.start));
+        debug_assert!(haystack.is_char_boundary(range.end));
+        Finding {
+            haystack,
+            start: range.start,
+            end: range.end,
+            kind: Kind::Custom,
+            match_type: MatchType::Exact,
+            edit_distance: 0,
+            confidence: 1.0,
+            detail: Detail::Custom(info),
+        }
+    }
+
+    /// Sets the confidence the context rules gave.
+    pub(crate) fn set_confidence(&mut self, confidence: f32) {
+        self.confidence = confidence;
+    }
+
+    /// The index of the custom detector that found this, for its rules.
+    pub(crate) fn custom_index(&self) -> Option<usize> {
+        self.detail.custom()
+    }
+
+    /// The haystack the finding borrows.
+    pub(crate) fn haystack(&self) -> &'h str {
+        self.haystack
     }
 
     pub(crate) fn word(
@@ -220,6 +200,7 @@ impl<'h> Finding<'h> {
             kind: Kind::SensitiveWord,
             match_type,
             edit_distance,
+            confidence: 1.0,
             detail: Detail::Term(info),
         }
     }
@@ -233,6 +214,7 @@ impl<'h> Finding<'h> {
             kind: self.kind,
             match_type: self.match_type,
             edit_distance: self.edit_distance,
+            confidence: self.confidence,
             detail: self.detail.clone(),
         }
     }
@@ -282,30 +264,33 @@ impl<'h> Finding<'h> {
         self.edit_distance
     }
 
-    /// The word-list category for sensitive words (the list file stem); for
-    /// secrets, the provider (`openai`, `anthropic`, `aws`, `alibaba`); for
-    /// mobile numbers `mobile`; empty otherwise.
+    /// What the finding is within its kind: the word-list category for
+    /// sensitive words (the list file stem); the provider for secrets
+    /// (`openai`, `anthropic`, `aws`, `alibaba`); `mobile` or `landline`
+    /// for phones; the network for cards (`visa`, `unionpay`, ...); `cn`,
+    /// `hk`, `mo` or `tw` for identity numbers; the form for passports
+    /// (`passport`, `hk_mo_permit`, ...); `v4` or `v6` for IP addresses;
+    /// the detector's name for custom detectors; empty otherwise.
     pub fn category(&self) -> &str {
-        match &self.detail {
-            Detail::Static(s) => s,
-            Detail::Term(t) => &t.category,
-        }
+        self.detail.category()
     }
 
     /// The list term a sensitive word matched, as written in the list.
     pub fn term(&self) -> Option<&str> {
-        match &self.detail {
-            Detail::Static(_) => None,
-            Detail::Term(t) => Some(&t.term),
-        }
+        self.detail.term()
     }
 
     /// The action of the term's category, for sensitive words.
     pub fn action(&self) -> Option<Action> {
-        match &self.detail {
-            Detail::Static(_) => None,
-            Detail::Term(t) => Some(t.action),
-        }
+        self.detail.action()
+    }
+
+    /// How sure the detector is, in `[0, 1]`: the kind's confidence
+    /// without context (high for checked formats such as ID numbers, low
+    /// for passports), raised or lowered by the nearest context word
+    /// (卡号 raises a card number, 订单号 lowers it). Sensitive words are 1.
+    pub fn confidence(&self) -> f32 {
+        self.confidence
     }
 
     /// The span in Unicode code points (Python string indexing).
@@ -332,6 +317,7 @@ pub(crate) struct Detached {
     pub(crate) kind: Kind,
     match_type: MatchType,
     edit_distance: u32,
+    confidence: f32,
     detail: Detail,
 }
 
@@ -345,8 +331,13 @@ impl Detached {
             kind: self.kind,
             match_type: self.match_type,
             edit_distance: self.edit_distance,
+            confidence: self.confidence,
             detail: self.detail.clone(),
         }
+    }
+
+    pub(crate) fn confidence(&self) -> f32 {
+        self.confidence
     }
 
     pub(crate) fn match_type(&self) -> MatchType {
@@ -358,23 +349,14 @@ impl Detached {
     }
 
     pub(crate) fn category(&self) -> &str {
-        match &self.detail {
-            Detail::Static(s) => s,
-            Detail::Term(t) => &t.category,
-        }
+        self.detail.category()
     }
 
     pub(crate) fn term(&self) -> Option<&str> {
-        match &self.detail {
-            Detail::Static(_) => None,
-            Detail::Term(t) => Some(&t.term),
-        }
+        self.detail.term()
     }
 
     pub(crate) fn action(&self) -> Option<Action> {
-        match &self.detail {
-            Detail::Static(_) => None,
-            Detail::Term(t) => Some(t.action),
-        }
+        self.detail.action()
     }
 }

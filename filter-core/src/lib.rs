@@ -106,8 +106,10 @@ number of findings.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod detectors;
 mod error;
 mod finding;
+mod kind;
 mod lexicon;
 mod limits;
 mod offsets;
@@ -117,8 +119,10 @@ mod redact;
 mod scanner;
 mod stream;
 
+pub use crate::detectors::{Detectors, DEFAULT_MIN_CONFIDENCE};
 pub use crate::error::Error;
-pub use crate::finding::{Action, Finding, Kind, MatchType, UnknownKind};
+pub use crate::finding::{Action, Finding, MatchType};
+pub use crate::kind::{Kind, UnknownKind};
 pub use crate::lexicon::{
     CategoryOptions, Engine, Lexicon, LexiconBuilder, SharedLexicon, Warning, MAX_LIST_DIR_BYTES,
     MAX_LIST_FILE_BYTES, MAX_TERM_CHARS,
@@ -129,6 +133,8 @@ pub use crate::redact::{HashKey, Operator, RedactionPolicy};
 pub use crate::scanner::{ScanOptions, Scanner, ScannerBuilder};
 pub use crate::stream::{StreamFinding, StreamOutput, StreamScanner};
 
+#[cfg(test)]
+mod detectors_tests;
 #[cfg(test)]
 mod test_texts;
 #[cfg(test)]

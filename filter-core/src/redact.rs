@@ -9,6 +9,7 @@ use sha2::Sha256;
 
 use crate::error::Error;
 use crate::finding::{Finding, Kind};
+use crate::kind::Canonical;
 
 /// The secret key of the [`Operator::hash`] tokens.
 ///
@@ -304,27 +305,51 @@ fn mask(text: &str, ch: char, skip: usize, keep_start: usize, keep_end: usize, o
 
 /// The value a hash token stands for, so that `138 0013 8000`,
 /// `+86 13800138000` and `１３８００１３８０００` share one token.
-fn canonical(f: &Finding<'_>) -> String {
-    match f.kind() {
-        Kind::IdCard | Kind::Phone | Kind::BankCard => {
-            let mut s: String = f
-                .as_str()
-                .chars()
-                .filter_map(|c| match c {
-                    '0'..='9' => Some(c),
-                    '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
-                    'x' | 'X' | 'ｘ' | 'Ｘ' => Some('X'),
-                    _ => None,
-                })
+pub(crate) fn canonical(f: &Finding<'_>) -> String {
+    canonical_value(f.kind(), f.as_str(), f.term())
+}
+
+/// The canonical form of `text` found as `kind` (`term`: the list term of
+/// a sensitive word), as the kind's registry entry says.
+pub(crate) fn canonical_value(kind: Kind, text: &str, term: Option<&str>) -> String {
+    let folded = text.chars().filter_map(|c| match c {
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0),
+        c => Some(c),
+    });
+    match kind.spec().canonical {
+        Canonical::Digits | Canonical::Phone => {
+            let s: String = folded
+                .filter(|c| c.is_ascii_digit() || matches!(c, 'x' | 'X'))
+                .map(|c| c.to_ascii_uppercase())
                 .collect();
-            if f.kind() == Kind::Phone && s.len() > 11 {
-                s.drain(..s.len() - 11);
+            match kind.spec().canonical {
+                Canonical::Phone => phone_national(&s),
+                _ => s,
             }
-            s
         }
-        Kind::Email => f.as_str().to_ascii_lowercase(),
-        Kind::SensitiveWord => f.term().unwrap_or(f.as_str()).to_lowercase(),
-        _ => f.as_str().to_string(),
+        Canonical::Alphanumeric => folded
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect(),
+        Canonical::Lowercase => folded.map(|c| c.to_ascii_lowercase()).collect(),
+        Canonical::AsIs => text.to_string(),
+        Canonical::Term => term.unwrap_or(text).to_lowercase(),
+    }
+}
+
+/// A phone number's digits without its country prefix (`0086`, or `86`
+/// before at least ten digits: no national number starts with 86), a
+/// landline's area code with its 0.
+fn phone_national(s: &str) -> String {
+    let national = match s.strip_prefix("0086") {
+        Some(r) => r,
+        None if s.len() > 11 => s.strip_prefix("86").unwrap_or(s),
+        None => s,
+    };
+    if national.starts_with(['0', '1']) {
+        national.to_string()
+    } else {
+        format!("0{national}")
     }
 }
 

@@ -3,14 +3,16 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use crate::detectors::Detectors;
 use crate::error::Error;
 use crate::finding::{Finding, Kind};
 use crate::lexicon::{Lexicon, SharedLexicon};
 use crate::limits::{Interrupt, ScanLimits};
 use crate::overlap;
+use crate::pii::custom::{self, CustomCursor};
 use crate::pii::{date, PiiDetectors, PiiKinds};
 use crate::redact::RedactionPolicy;
-use crate::stream::StreamScanner;
+use crate::stream::{StreamDetectors, StreamScanner};
 
 /// Builds a [`Scanner`].
 ///
@@ -27,7 +29,9 @@ use crate::stream::StreamScanner;
 pub struct ScannerBuilder {
     kinds: PiiKinds,
     words: bool,
+    custom: bool,
     lexicon: Option<SharedLexicon>,
+    detectors: Option<Detectors>,
 }
 
 impl Default for ScannerBuilder {
@@ -46,15 +50,19 @@ impl ScannerBuilder {
         ScannerBuilder {
             kinds,
             words: true,
+            custom: true,
             lexicon: None,
+            detectors: None,
         }
     }
 
     /// Turns the detector of `kind` on or off.
     pub fn kind(&mut self, kind: Kind, on: bool) -> &mut ScannerBuilder {
         self.kinds.set(kind, on);
-        if kind == Kind::SensitiveWord {
-            self.words = on;
+        match kind {
+            Kind::SensitiveWord => self.words = on,
+            Kind::Custom => self.custom = on,
+            _ => {}
         }
         self
     }
@@ -63,6 +71,7 @@ impl ScannerBuilder {
     pub fn only(&mut self, kinds: &[Kind]) -> &mut ScannerBuilder {
         self.kinds = PiiKinds::none();
         self.words = kinds.contains(&Kind::SensitiveWord);
+        self.custom = kinds.contains(&Kind::Custom);
         for &k in kinds {
             self.kinds.set(k, true);
         }
@@ -81,10 +90,19 @@ impl ScannerBuilder {
         self.lexicon(SharedLexicon::new(lexicon))
     }
 
+    /// The detector configuration (context words, minimum confidence,
+    /// custom detectors, allow list) of a scanner without a lexicon. A
+    /// scanner with a lexicon uses the lexicon's, so that it reloads with
+    /// the word lists.
+    pub fn detectors(&mut self, detectors: Detectors) -> &mut ScannerBuilder {
+        self.detectors = Some(detectors);
+        self
+    }
+
     /// Builds the scanner. Fails when no detector is on.
     pub fn build(&self) -> Result<Scanner, Error> {
         let words = self.words && self.lexicon.is_some();
-        if !self.kinds.any() && !words {
+        if !self.kinds.any() && !words && !self.custom {
             return Err(Error::invalid_option(
                 "kinds",
                 "no detector is enabled; enable at least one kind",
@@ -93,7 +111,10 @@ impl ScannerBuilder {
         Ok(Scanner {
             pii: PiiDetectors::new(),
             kinds: self.kinds,
-            lexicon: self.lexicon.clone().filter(|_| words),
+            words,
+            custom: self.custom,
+            lexicon: self.lexicon.clone(),
+            detectors: self.detectors.clone().unwrap_or_default(),
         })
     }
 }
@@ -108,10 +129,11 @@ impl ScannerBuilder {
 /// let text = "13800138000 a@b.cn";
 /// assert_eq!(scanner.scan_with(text, &phones_only).len(), 1);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScanOptions {
     kinds: Option<BTreeSet<Kind>>,
     categories: Option<BTreeSet<String>>,
+    min_confidence: Option<f32>,
 }
 
 impl ScanOptions {
@@ -134,6 +156,28 @@ impl ScanOptions {
         self
     }
 
+    /// Reports personal data of at least this confidence (clamped to
+    /// `[0, 1]`) instead of the configuration's minimum
+    /// ([`Detectors::min_confidence`], by default
+    /// [`DEFAULT_MIN_CONFIDENCE`](crate::DEFAULT_MIN_CONFIDENCE)).
+    ///
+    /// ```
+    /// use filter_core::{ScanOptions, Scanner};
+    ///
+    /// let text = "订单号4607598386756508";
+    /// assert!(Scanner::new().scan(text).is_empty(), "an order number");
+    /// let all = ScanOptions::new().min_confidence(0.0);
+    /// assert_eq!(Scanner::new().scan_with(text, &all)[0].confidence(), 0.2);
+    /// ```
+    pub fn min_confidence(mut self, min: f32) -> ScanOptions {
+        self.min_confidence = Some(if min.is_nan() {
+            0.0
+        } else {
+            min.clamp(0.0, 1.0)
+        });
+        self
+    }
+
     fn wants(&self, kind: Kind) -> bool {
         self.kinds.as_ref().is_none_or(|k| k.contains(&kind))
     }
@@ -148,7 +192,11 @@ impl ScanOptions {
 pub struct Scanner {
     pii: PiiDetectors,
     kinds: PiiKinds,
+    words: bool,
+    custom: bool,
     lexicon: Option<SharedLexicon>,
+    /// Used when there is no lexicon.
+    detectors: Detectors,
 }
 
 impl Default for Scanner {
@@ -221,12 +269,29 @@ impl Scanner {
         interrupt: &Interrupt<'_>,
     ) -> Vec<Finding<'h>> {
         let kinds = self.selected_kinds(options);
+        let lexicon = self.lexicon.as_ref().map(SharedLexicon::load);
+        let detectors = lexicon.as_ref().map_or(&self.detectors, |l| l.detectors());
         let mut out = Vec::new();
         if kinds.any() {
             self.pii
                 .scan(text, kinds, date::today(), interrupt, &mut out);
         }
-        if let Some(lexicon) = self.selected_lexicon(options) {
+        if self.custom && options.wants(Kind::Custom) {
+            let mut cursor = CustomCursor::default();
+            custom::advance_all(
+                detectors.custom(),
+                &mut cursor,
+                text,
+                0,
+                true,
+                interrupt,
+                &mut out,
+            );
+        }
+        let min = options.min_confidence.unwrap_or(detectors.min_confidence());
+        detectors.judge(&mut out, min);
+        if let Some(lexicon) = lexicon.filter(|_| self.words && options.wants(Kind::SensitiveWord))
+        {
             lexicon.find_into(text, options.categories.as_ref(), interrupt, &mut out);
         }
         out
@@ -243,24 +308,30 @@ impl Scanner {
         kinds
     }
 
-    /// The lexicon in service, when `options` select sensitive words.
-    fn selected_lexicon(&self, options: &ScanOptions) -> Option<std::sync::Arc<Lexicon>> {
-        self.lexicon
-            .as_ref()
-            .filter(|_| options.wants(Kind::SensitiveWord))
-            .map(SharedLexicon::load)
+    /// The detector configuration in service: the lexicon's, or the
+    /// scanner's own without one.
+    fn detectors_in_service(&self, lexicon: Option<&Lexicon>) -> Detectors {
+        lexicon.map_or(&self.detectors, |l| l.detectors()).clone()
     }
 
     /// A [`StreamScanner`] over the kinds and categories `options` select,
     /// redacting with `policy`. The stream uses the lexicon in service when
     /// it starts until it ends.
     pub fn stream(&self, options: &ScanOptions, policy: RedactionPolicy) -> StreamScanner {
+        let lexicon = self.lexicon.as_ref().map(SharedLexicon::load);
+        let detectors = self.detectors_in_service(lexicon.as_deref());
+        let custom = self.custom && options.wants(Kind::Custom);
         StreamScanner::new(
             self.pii.clone(),
             self.selected_kinds(options),
-            self.selected_lexicon(options),
+            lexicon.filter(|_| self.words && options.wants(Kind::SensitiveWord)),
             options.categories.clone(),
             policy,
+            StreamDetectors {
+                min_confidence: options.min_confidence.unwrap_or(detectors.min_confidence()),
+                custom,
+                detectors,
+            },
         )
     }
 

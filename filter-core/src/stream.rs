@@ -12,15 +12,26 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::detectors::Detectors;
 use crate::error::Error;
-use crate::finding::{Action, Detached, Kind, MatchType};
+use crate::finding::{Action, Detached, Finding, Kind, MatchType};
 use crate::lexicon::normalize::noise_run_after;
 use crate::lexicon::{LexCursor, Lexicon};
 use crate::limits::{Interrupt, ScanLimits};
 use crate::offsets::floor_char;
 use crate::overlap::{self, Overlaps};
+use crate::pii::custom::{self, CustomCursor};
 use crate::pii::{date, PiiCursor, PiiDetectors, PiiKinds, Ymd, PII_HOLD_BACK, PII_LOOKBACK};
 use crate::redact::RedactionPolicy;
+
+/// The detector configuration a stream judges personal data with.
+#[derive(Debug)]
+pub(crate) struct StreamDetectors {
+    pub(crate) detectors: Detectors,
+    pub(crate) min_confidence: f32,
+    /// Custom detectors run.
+    pub(crate) custom: bool,
+}
 
 /// A finding of a stream, at offsets from the start of the stream.
 #[derive(Clone, Debug)]
@@ -64,6 +75,11 @@ impl StreamFinding {
     /// As [`Finding::action`](crate::Finding::action).
     pub fn action(&self) -> Option<Action> {
         self.inner.action()
+    }
+
+    /// As [`Finding::confidence`](crate::Finding::confidence).
+    pub fn confidence(&self) -> f32 {
+        self.inner.confidence()
     }
 
     /// As [`Finding::match_type`](crate::Finding::match_type).
@@ -129,6 +145,10 @@ pub struct StreamScanner {
     released_units: (usize, usize),
     pii_cursor: PiiCursor,
     lex_cursor: LexCursor,
+    judges: StreamDetectors,
+    custom_cursor: CustomCursor,
+    /// Personal data found whose context after it has not all arrived.
+    awaiting: Vec<Detached>,
     /// Findings decided by their pass, not yet ordered against the others.
     pending: Vec<Detached>,
     /// The overlap rule, holding the last finding it kept while a later one
@@ -148,9 +168,19 @@ impl StreamScanner {
         lexicon: Option<Arc<Lexicon>>,
         categories: Option<BTreeSet<String>>,
         policy: RedactionPolicy,
+        judges: StreamDetectors,
     ) -> StreamScanner {
         let lex_context = lexicon.as_ref().map_or(0, |l| l.context_bytes());
         let lex_bound = lexicon.as_ref().map_or(0, |l| l.hold_back_bytes());
+        let pii_on = kinds.any() || judges.custom;
+        let pii_bound = if pii_on {
+            PII_HOLD_BACK + judges.detectors.hold_back_bytes()
+        } else {
+            0
+        };
+        let context = lex_context
+            .max(PII_LOOKBACK + 16)
+            .max(judges.detectors.context_bytes() + 4);
         StreamScanner {
             pii,
             kinds,
@@ -165,17 +195,22 @@ impl StreamScanner {
             released_units: (0, 0),
             pii_cursor: PiiCursor::default(),
             lex_cursor: LexCursor::default(),
+            judges,
+            custom_cursor: CustomCursor::default(),
+            awaiting: Vec::new(),
             pending: Vec::new(),
             overlaps: Overlaps::default(),
             broken: false,
-            context: lex_context.max(PII_LOOKBACK + 16),
-            bound: if kinds.any() { PII_HOLD_BACK } else { 0 } + lex_bound,
+            context,
+            bound: pii_bound + lex_bound,
             most_held: 0,
         }
     }
 
     /// The most bytes this stream ever holds back: the longest personal-data
-    /// form with the look-ahead deciding it needs (461 bytes), plus, with a
+    /// form with the look-ahead deciding it needs (461 bytes) and the context
+    /// after a value that its confidence waits for (8 characters, counted
+    /// at 4 bytes: 493 bytes with the built-in rules), plus, with a
     /// lexicon, the longest term's normalized bytes, an allowed term's and
     /// the fuzzy window's look-ahead, each normalized byte counted at four
     /// original bytes plus its allowed noise.
@@ -276,6 +311,27 @@ impl StreamScanner {
                 &mut found,
             );
         }
+        if self.judges.custom {
+            frontier = frontier.min(custom::advance_all(
+                self.judges.detectors.custom(),
+                &mut self.custom_cursor,
+                &self.buf,
+                self.origin,
+                finished,
+                interrupt,
+                &mut found,
+            ));
+        }
+        frontier = frontier.min(judge(
+            &self.judges,
+            &self.buf,
+            self.origin,
+            found,
+            finished,
+            &mut self.awaiting,
+            &mut self.pending,
+        ));
+        let mut found = Vec::new();
         if let Some(lexicon) = &self.lexicon {
             frontier = frontier.min(lexicon.advance(
                 &mut self.lex_cursor,
@@ -370,6 +426,39 @@ impl StreamScanner {
         self.released_units.0 += c;
         self.released_units.1 += u;
     }
+}
+
+/// Judges the personal data `found` in `buf` (at absolute `origin`) and
+/// that `awaiting` its context, as a whole-text scan does, once the
+/// context after each has arrived: those reported go to `pending`, those
+/// still waiting back to `awaiting`. Returns the frontier they leave.
+fn judge(
+    judges: &StreamDetectors,
+    buf: &str,
+    origin: usize,
+    found: Vec<Finding<'_>>,
+    finished: bool,
+    awaiting: &mut Vec<Detached>,
+    pending: &mut Vec<Detached>,
+) -> usize {
+    let before = std::mem::take(awaiting);
+    let all = before.iter().map(|d| d.attach(buf, origin)).chain(found);
+    let mut scratch = Vec::new();
+    for mut f in all {
+        if !judges.detectors.has_context_after(&f, finished) {
+            awaiting.push(f.detach(origin));
+        } else if judges
+            .detectors
+            .judge_one(&mut f, judges.min_confidence, &mut scratch)
+        {
+            pending.push(f.detach(origin));
+        }
+    }
+    awaiting
+        .iter()
+        .map(|d| d.start)
+        .min()
+        .unwrap_or(origin + buf.len())
 }
 
 #[cfg(test)]

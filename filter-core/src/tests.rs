@@ -32,10 +32,11 @@ const VALID_IDS: [&str; 16] = [
 ];
 
 /// Luhn-valid card numbers with a 5 in a doubled position (a doubling
-/// rule off by one changes their check), of every network digit.
+/// rule off by one changes their check), of every network digit, each in
+/// its network's ranges and lengths.
 const VALID_CARDS: [&str; 8] = [
     "4218766437725670",
-    "5851369042003234",
+    "5451369042003238",
     "6204553971791894384",
     "378236013955186",
     "6567685639500321",
@@ -337,7 +338,7 @@ fn edges_of_numbers() {
         ),
         // Card groupings: by four with a shorter last group, Amex's 4-6-5,
         // and shapes that are neither.
-        ("4-4-4-3", "4111 1111 1111 116", card("4111 1111 1111 116")),
+        ("4-4-4-3", "3782 8224 6310 005", card("3782 8224 6310 005")),
         ("4-6-5", "3782 822463 10005", card("3782 822463 10005")),
         ("4-5-6 is no grouping", "3782 82246 310005", vec![]),
         // 18 digits passing Luhn: a mistyped ID (real province and date,
@@ -345,24 +346,31 @@ fn edges_of_numbers() {
         // or the date is not real. (Checked with python-stdnum.)
         ("a mistyped ID is not a card", "440304199003072437", vec![]),
         (
-            "no such province",
+            // Not an ID (no province 47), and Visa issues no 18-digit card.
+            "no such province, no network length",
             "470304199003076062",
-            card("470304199003076062"),
+            vec![],
         ),
         (
-            "no such date",
-            "440304199013075578",
-            card("440304199013075578"),
+            "no such province, a Diners Club number",
+            "380304199003076063",
+            card("380304199003076063"),
+        ),
+        (
+            "no such date, a UnionPay number",
+            "620304199013075575",
+            card("620304199013075575"),
         ),
         ("a group of five among fours", "4111 11111 1111 116", vec![]),
     ];
     for (why, text, want) in cases {
         assert_eq!(found(text), want, "{why}: {text:?}");
     }
-    // The category of a mobile number is `mobile`; other numbers have none.
-    let f = Scanner::new().scan("13800138000 4111111111111111 110101199003071233");
+    // The category of a phone says mobile or landline, of a card its
+    // network, of an ID its issuer.
+    let f = Scanner::new().scan("13800138000 4111111111111111 110101199003071233 010-62345678");
     let categories: Vec<&str> = f.iter().map(|f| f.category()).collect();
-    assert_eq!(categories, ["mobile", "", ""]);
+    assert_eq!(categories, ["mobile", "visa", "cn", "landline"]);
 }
 
 /// The key formats at their limits.

@@ -57,39 +57,11 @@ struct CheckArgs {
 }
 
 /// A kind on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum KindArg {
-    /// Resident identity numbers.
-    #[value(name = "id_card")]
-    IdCard,
-    /// Mobile numbers.
-    #[value(name = "phone")]
-    Phone,
-    /// Payment card numbers.
-    #[value(name = "bank_card")]
-    BankCard,
-    /// Email addresses.
-    #[value(name = "email")]
-    Email,
-    /// API keys and access key ids.
-    #[value(name = "secret")]
-    Secret,
-    /// Terms of the word lists.
-    #[value(name = "sensitive_word")]
-    SensitiveWord,
-}
-
-impl From<KindArg> for Kind {
-    fn from(k: KindArg) -> Kind {
-        match k {
-            KindArg::IdCard => Kind::IdCard,
-            KindArg::Phone => Kind::Phone,
-            KindArg::BankCard => Kind::BankCard,
-            KindArg::Email => Kind::Email,
-            KindArg::Secret => Kind::Secret,
-            KindArg::SensitiveWord => Kind::SensitiveWord,
-        }
-    }
+/// `--kinds` values: every kind of the registry, with its summary as help.
+fn kind_parser() -> impl clap::builder::TypedValueParser<Value = Kind> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Kind::ALL.map(|k| PossibleValue::new(k.as_str()).help(k.summary())))
+        .map(|name| name.parse::<Kind>().expect("a kind the parser lists"))
 }
 
 #[derive(Args, Debug)]
@@ -99,12 +71,16 @@ struct Selection {
     #[arg(long, value_name = "DIR", env = "FILTER_WORDLISTS")]
     wordlists: Option<PathBuf>,
     /// Only these kinds, comma-separated [default: all].
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
-    kinds: Vec<KindArg>,
+    #[arg(long, value_parser = kind_parser(), value_delimiter = ',', value_name = "KIND")]
+    kinds: Vec<Kind>,
     /// Only sensitive words of these word-list categories, comma-separated
     /// [default: all].
     #[arg(long, value_delimiter = ',', value_name = "CATEGORY")]
     categories: Vec<String>,
+    /// Report personal data of at least this confidence, 0 to 1 [default:
+    /// the word lists' `detectors.toml`, else 0.4].
+    #[arg(long, value_name = "MIN", value_parser = confidence)]
+    min_confidence: Option<f32>,
     /// Files to read; `-` or none for standard input.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -282,10 +258,18 @@ fn read_input(path: &std::path::Path) -> Result<Input, CliError> {
     Ok(Input { name, text })
 }
 
+/// A confidence between 0 and 1.
+fn confidence(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err(format!("{s:?} is not a number between 0 and 1")),
+    }
+}
+
 /// The scanner and options of a selection. A selection that can find
 /// nothing is an error, not a silent empty answer.
 fn build(selection: &Selection) -> Result<(Scanner, ScanOptions), CliError> {
-    let kinds: Vec<Kind> = selection.kinds.iter().map(|&k| k.into()).collect();
+    let kinds: Vec<Kind> = selection.kinds.clone();
     let words = kinds.is_empty() || kinds.contains(&Kind::SensitiveWord);
     if !selection.categories.is_empty() && !words {
         return Err(CliError::Selection(
@@ -293,7 +277,9 @@ fn build(selection: &Selection) -> Result<(Scanner, ScanOptions), CliError> {
         ));
     }
     let mut builder = Scanner::builder();
-    if words {
+    // The lists are read even without sensitive words: their
+    // `detectors.toml` configures the personal-data detectors.
+    {
         let lists = Wordlists::from_option(selection.wordlists.clone());
         let lexicon = lists.load().map_err(|source| CliError::Wordlists {
             lists: lists.clone(),
@@ -308,16 +294,20 @@ fn build(selection: &Selection) -> Result<(Scanner, ScanOptions), CliError> {
                 "--kinds sensitive_word: {lists} hold no terms, so nothing can be found"
             )));
         }
-        builder.words(lexicon);
+        builder.words(lexicon).kind(Kind::SensitiveWord, words);
     }
     let scanner = builder
         .build()
         .map_err(|e| CliError::Selection(e.to_string()))?;
+    let options = ScanOptions::new()
+        .kinds(&kinds)
+        .categories(&selection.categories);
     Ok((
         scanner,
-        ScanOptions::new()
-            .kinds(&kinds)
-            .categories(&selection.categories),
+        match selection.min_confidence {
+            Some(min) => options.min_confidence(min),
+            None => options,
+        },
     ))
 }
 
@@ -380,6 +370,7 @@ fn print_findings(
                     category: Some(f.category()).filter(|c| !c.is_empty()),
                     term: f.term(),
                     edit_distance: f.term().map(|_| f.edit_distance()),
+                    confidence: f.confidence(),
                 };
                 serde_json::to_writer(&mut *out, &line)?;
                 out.write_all(b"\n")?;
@@ -417,6 +408,7 @@ struct JsonFinding<'a> {
     term: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     edit_distance: Option<u32>,
+    confidence: f32,
 }
 
 /// 1-based line and column (in characters) of increasing byte offsets.

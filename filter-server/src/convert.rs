@@ -8,29 +8,25 @@ use tonic::Status;
 
 use crate::proto;
 
-/// The core kind of a proto kind.
+/// The core kind of a proto kind: `KIND_` and the kind's label.
 pub fn kind_from_proto(k: proto::Kind) -> Option<Kind> {
-    Some(match k {
-        proto::Kind::Unspecified => return None,
-        proto::Kind::IdCard => Kind::IdCard,
-        proto::Kind::Phone => Kind::Phone,
-        proto::Kind::BankCard => Kind::BankCard,
-        proto::Kind::Email => Kind::Email,
-        proto::Kind::Secret => Kind::Secret,
-        proto::Kind::SensitiveWord => Kind::SensitiveWord,
-    })
+    k.as_str_name().strip_prefix("KIND_")?.parse().ok()
 }
 
-/// The proto kind of a core kind.
+/// The proto kind of a core kind, by name; every kind has one (the
+/// `every_kind_has_a_proto_kind` test checks the proto against
+/// `Kind::ALL`).
 pub fn kind_to_proto(k: Kind) -> proto::Kind {
-    match k {
-        Kind::IdCard => proto::Kind::IdCard,
-        Kind::Phone => proto::Kind::Phone,
-        Kind::BankCard => proto::Kind::BankCard,
-        Kind::Email => proto::Kind::Email,
-        Kind::Secret => proto::Kind::Secret,
-        Kind::SensitiveWord => proto::Kind::SensitiveWord,
-        _ => proto::Kind::Unspecified,
+    proto::Kind::from_str_name(&format!("KIND_{}", k.label())).unwrap_or(proto::Kind::Unspecified)
+}
+
+/// The `min_confidence` field: between 0 and 1.
+pub fn min_confidence(field: &str, v: Option<f32>) -> Result<Option<f32>, Status> {
+    match v {
+        Some(x) if !(0.0..=1.0).contains(&x) => Err(Status::invalid_argument(format!(
+            "{field}: must be between 0 and 1, not {x}"
+        ))),
+        v => Ok(v),
     }
 }
 
@@ -138,6 +134,7 @@ pub fn findings(text: &str, found: &[Finding<'_>]) -> Vec<proto::Finding> {
                 utf16_span: span(us..ue),
                 match_type: match_type(f.match_type()) as i32,
                 edit_distance: f.edit_distance(),
+                confidence: f.confidence(),
             }
         })
         .collect()
@@ -156,6 +153,7 @@ pub fn stream_findings(found: &[filter_core::StreamFinding]) -> Vec<proto::Findi
             utf16_span: span(f.utf16_range()),
             match_type: match_type(f.match_type()) as i32,
             edit_distance: f.edit_distance(),
+            confidence: f.confidence(),
         })
         .collect()
 }
@@ -175,5 +173,20 @@ pub fn verdict(found: &[Finding<'_>]) -> proto::Verdict {
         Some(Action::Block) => proto::Verdict::Block,
         Some(Action::Review) => proto::Verdict::Review,
         _ => proto::Verdict::Allow,
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_proto_kind() {
+        for k in Kind::ALL {
+            let p = kind_to_proto(k);
+            assert_ne!(p, proto::Kind::Unspecified, "{k} has no proto kind");
+            assert_eq!(kind_from_proto(p), Some(k));
+        }
+        assert_eq!(kind_from_proto(proto::Kind::Unspecified), None);
     }
 }

@@ -118,12 +118,19 @@ impl FilterService {
         &self,
         kinds: &[i32],
         categories: &[String],
+        min_confidence: Option<f32>,
     ) -> Result<ScanOptions, Status> {
         let kinds = convert::kinds(kinds)?;
         if let Some(lexicon) = self.state.scanner.lexicon() {
             convert::categories(categories, &lexicon.load())?;
         }
-        Ok(ScanOptions::new().kinds(&kinds).categories(categories))
+        let options = ScanOptions::new().kinds(&kinds).categories(categories);
+        Ok(
+            match convert::min_confidence("min_confidence", min_confidence)? {
+                Some(min) => options.min_confidence(min),
+                None => options,
+            },
+        )
     }
 
     /// Scans `text` within the call's limits, inline or on the blocking
@@ -204,7 +211,7 @@ impl ContentFilter for FilterService {
         let r = request.into_inner();
         let bytes = r.text.len();
         let result = async {
-            let options = self.options(&r.kinds, &r.categories)?;
+            let options = self.options(&r.kinds, &r.categories, r.min_confidence)?;
             let response = self
                 .scan_text(r.text, options, &call, |text, found| ScanResponse {
                     findings: convert::findings(text, found),
@@ -229,7 +236,7 @@ impl ContentFilter for FilterService {
         let r = request.into_inner();
         let bytes = r.text.len();
         let result = async {
-            let options = self.options(&r.kinds, &r.categories)?;
+            let options = self.options(&r.kinds, &r.categories, r.min_confidence)?;
             let policy = convert::policy(&r.operators, self.state.hash_key.as_ref())?;
             let response = self
                 .scan_text(r.text, options, &call, move |text, found| RedactResponse {

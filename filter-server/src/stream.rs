@@ -175,7 +175,9 @@ impl Session {
                 "options: only the first message may carry options",
             ));
         }
-        let options = self.service.options(&o.kinds, &o.categories)?;
+        let options = self
+            .service
+            .options(&o.kinds, &o.categories, o.min_confidence)?;
         let policy = convert::policy(&o.operators, self.service.state.hash_key.as_ref())?;
         self.scanner = Some(self.service.state.scanner.stream(&options, policy));
         Ok(())

@@ -19,9 +19,10 @@ checked to go the documented way:
   (county codes change every year, and an ID keeps the code of its year
   of issue). So a county stdnum does not know is found by the detector,
   and a date before 1900 or in the future is not.
-* Cards: Luhn is stdnum's; the detector also requires 13-19 digits and a
-  first digit of 3-6 (a payment network), and never reads a number with a
-  real province and birth date as a card (a mistyped ID).
+* Cards: Luhn is stdnum's; the detector also requires a network's issuer
+  range and length (the table NETWORKS below, from the networks'
+  published ranges), and never reads a number with a real province and
+  birth date as a card (a mistyped ID).
 
 Exits non-zero with the first disagreements.
 """
@@ -154,21 +155,48 @@ def looks_like_id(n):
     return False
 
 
+# (first IIN, last IIN, lengths): Visa, Mastercard, American Express,
+# UnionPay, JCB, Discover, Diners Club, as the networks publish them.
+NETWORKS = [
+    ("4", "4", {13, 16, 19}),
+    ("51", "55", {16}),
+    ("2221", "2720", {16}),
+    ("34", "34", {15}),
+    ("37", "37", {15}),
+    ("62", "62", set(range(16, 20))),
+    ("3528", "3589", set(range(16, 20))),
+    ("6011", "6011", set(range(16, 20))),
+    ("644", "649", set(range(16, 20))),
+    ("65", "65", set(range(16, 20))),
+    ("36", "36", set(range(14, 20))),
+    ("38", "38", set(range(14, 20))),
+    ("300", "305", set(range(14, 20))),
+]
+
+
+def in_network(n):
+    return any(lo <= n[:len(lo)] <= hi and len(n) in lengths for lo, hi, lengths in NETWORKS)
+
+
 def card_cases():
     cases = []
     for i in range(3000):
-        # Mostly the lengths and first digits of payment cards; some not.
+        # Mostly a network's prefix and a length near its own; some random.
         length = rng.randrange(13, 20) if i % 5 else rng.randrange(10, 23)
-        first = rng.choice("3456") if i % 5 else rng.choice("0123456789")
-        body = first + "".join(rng.choice("0123456789") for _ in range(length - 2))
+        if i % 5:
+            lo, hi, _ = rng.choice(NETWORKS)
+            first = str(rng.randrange(int(lo), int(hi) + 1))
+        else:
+            first = rng.choice("0123456789")
+        body = first + "".join(rng.choice("0123456789") for _ in range(length - 1 - len(first)))
         n = body + luhn.calc_check_digit(body)
         for number in (n, one_off(n)):
             valid = luhn.is_valid(number)
-            rule = 13 <= len(number) <= 19 and number[0] in "3456"
+            rule = in_network(number)
             if valid and rule and looks_like_id(number):
                 cases.append((number, valid, False, "a real province and date: a mistyped ID, not a card"))
             else:
-                cases.append((number, valid, valid and rule, "" if rule else "not 13-19 digits from 3-6"))
+                cases.append((number, valid, valid and rule, "" if rule else "not in a network's ranges and lengths"))
     return cases
 
 

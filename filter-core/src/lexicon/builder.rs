@@ -13,6 +13,7 @@ use super::matcher::{Engine, Matcher};
 use super::normalize::normalize;
 use super::wordlist::{self, Warning};
 use super::{CategoryOptions, Lexicon, Pattern, Spelling, MAX_TERM_CHARS};
+use crate::detectors::Detectors;
 use crate::error::Error;
 use crate::finding::TermInfo;
 
@@ -60,12 +61,24 @@ pub struct LexiconBuilder {
     terms: Vec<RawTerm>,
     allow: Vec<RawTerm>,
     pub(super) dir_warnings: Vec<Warning>,
+    detectors: Option<Detectors>,
 }
 
 impl LexiconBuilder {
     /// An empty builder.
     pub fn new() -> LexiconBuilder {
         LexiconBuilder::default()
+    }
+
+    /// The detector configuration the lexicon carries (and a scanner
+    /// using it applies): context words, minimum confidence, custom
+    /// detectors, values never reported. [`add_dir`] sets it from the
+    /// directory's `detectors.toml`; without one, the built-in rules.
+    ///
+    /// [`add_dir`]: LexiconBuilder::add_dir
+    pub fn detectors(&mut self, detectors: Detectors) -> &mut LexiconBuilder {
+        self.detectors = Some(detectors);
+        self
     }
 
     /// The automaton to match with.
@@ -215,6 +228,7 @@ impl LexiconBuilder {
             allow_terms: allow_norms.len(),
             allow_max_bytes: allow_norms.iter().map(String::len).max().unwrap_or(0),
             warnings,
+            detectors: self.detectors.clone(),
         })
     }
 

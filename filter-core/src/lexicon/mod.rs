@@ -21,6 +21,7 @@ use aho_corasick::AhoCorasick;
 
 use self::fuzzy::FuzzyIndex;
 use self::matcher::Matcher;
+use crate::detectors::Detectors;
 use crate::error::Error;
 use crate::finding::{Action, Finding, TermInfo};
 use crate::limits::Interrupt;
@@ -34,6 +35,15 @@ pub use self::wordlist::{Warning, MAX_LIST_DIR_BYTES, MAX_LIST_FILE_BYTES};
 
 /// The longest term accepted, in normalized characters.
 pub const MAX_TERM_CHARS: usize = 256;
+
+pub(crate) const SPEC: crate::kind::KindSpec = crate::kind::KindSpec {
+    name: "sensitive_word",
+    label: "SENSITIVE_WORD",
+    summary: "a term of a sensitive-word list (normalized, fuzzy)",
+    canonical: crate::kind::Canonical::Term,
+    context: crate::kind::ContextDefaults::strong(1.0),
+    tokens: &[],
+};
 
 /// What deciding an exact match reads, 16 bytes a term: a scan touches
 /// one random entry per match, and a 100k-term list's entries should stay
@@ -79,6 +89,8 @@ pub struct Lexicon {
     fuzzy: Option<FuzzyIndex>,
     longest_term_chars: usize,
     warnings: Vec<Warning>,
+    /// None: the built-in rules (the context words' own lexicon has none).
+    detectors: Option<Detectors>,
 }
 
 impl Default for Lexicon {
@@ -121,6 +133,14 @@ impl Lexicon {
             .iter()
             .find(|(n, _)| &**n == name)
             .map(|(_, o)| o.action)
+    }
+
+    /// The detector configuration read with the lists (`detectors.toml`),
+    /// or the built-in one.
+    pub fn detectors(&self) -> &Detectors {
+        self.detectors
+            .as_ref()
+            .unwrap_or_else(|| Detectors::builtin_ref())
     }
 
     /// The number of terms in each category.

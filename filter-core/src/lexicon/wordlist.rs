@@ -137,6 +137,7 @@ impl CategorySettings {
 
 /// The name of the settings file.
 const SETTINGS: &str = "lists.toml";
+use crate::detectors::{Detectors, DETECTORS_FILE};
 /// The stem of the allow list.
 const ALLOW: &str = "allow";
 
@@ -155,6 +156,11 @@ pub(super) fn read_dir(b: &mut LexiconBuilder, dir: &Path) -> Result<(), Error> 
         Err(e) => return Err(Error::io(&settings_path, &e)),
         Ok(_) => Some(reader.read(&settings_path, MAX_SETTINGS_BYTES)?),
     };
+    let detectors_path = dir.join(DETECTORS_FILE);
+    if std::fs::symlink_metadata(&detectors_path).is_ok() {
+        let bytes = reader.read(&detectors_path, MAX_SETTINGS_BYTES)?;
+        add_detectors(b, &detectors_path, &bytes)?;
+    }
     let mut lists = Vec::new();
     for file in list_files(dir)? {
         category_of(&file)?;
@@ -218,6 +224,8 @@ pub(super) fn add_files(b: &mut LexiconBuilder, files: &[(&str, &[u8])]) -> Resu
         let path = PathBuf::from(name);
         if name == SETTINGS {
             settings = Some(bytes);
+        } else if name == DETECTORS_FILE {
+            add_detectors(b, &path, bytes)?;
         } else if path.extension().is_some_and(|e| e == "txt")
             && path.parent() == Some(Path::new(""))
         {
@@ -225,7 +233,7 @@ pub(super) fn add_files(b: &mut LexiconBuilder, files: &[(&str, &[u8])]) -> Resu
         } else {
             return Err(Error::file_refused(
                 &path,
-                "a word-list directory holds `*.txt` lists and `lists.toml` only",
+                "a word-list directory holds `*.txt` lists, `lists.toml` and `detectors.toml` only",
             ));
         }
     }
@@ -245,6 +253,13 @@ fn list_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     }
     files.sort();
     Ok(files)
+}
+
+/// The detector configuration in the contents of `detectors.toml`.
+fn add_detectors(b: &mut LexiconBuilder, path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let text = std::str::from_utf8(bytes).map_err(|_| Error::settings(path, "not UTF-8"))?;
+    b.detectors(Detectors::parse(path, text)?);
+    Ok(())
 }
 
 /// The settings in the contents of `lists.toml`.

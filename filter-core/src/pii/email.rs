@@ -1,5 +1,16 @@
 //! Email addresses, found from their `@`.
 
+use crate::kind::{Canonical, ContextDefaults, KindSpec};
+
+pub(crate) const SPEC: KindSpec = KindSpec {
+    name: "email",
+    label: "EMAIL",
+    summary: "email address",
+    canonical: Canonical::Lowercase,
+    context: ContextDefaults::strong(0.95),
+    tokens: &[],
+};
+
 use std::ops::Range;
 
 fn is_local(b: u8) -> bool {

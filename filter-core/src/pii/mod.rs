@@ -7,13 +7,20 @@
 //! Secrets are found from their literal prefixes by an Aho-Corasick
 //! automaton with a SIMD prefilter.
 
-mod bank_card;
+pub(crate) mod bank_card;
+pub(crate) mod custom;
 pub(crate) mod date;
-mod email;
-mod id_card;
+pub(crate) mod email;
+pub(crate) mod id_card;
+pub(crate) mod ip;
 mod number;
-mod phone;
+pub(crate) mod passport;
+pub(crate) mod phone;
+pub(crate) mod plate;
 pub(crate) mod secret;
+mod token;
+pub(crate) mod uscc;
+pub(crate) mod vin;
 
 use crate::finding::{Finding, Kind, MatchType};
 use crate::limits::Interrupt;
@@ -22,56 +29,52 @@ use crate::offsets::floor_char;
 pub(crate) use self::date::Ymd;
 use self::number::NumberFinder;
 use self::secret::SecretFinder;
+pub(crate) use self::token::TokenRule;
+use self::token::{starts_token, Token};
 
-/// Which personal-data detectors run.
+/// Which personal-data detectors of the pass run (custom detectors and
+/// sensitive words run apart: their bits are never read here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct PiiKinds {
-    pub(crate) id_card: bool,
-    pub(crate) phone: bool,
-    pub(crate) bank_card: bool,
-    pub(crate) email: bool,
-    pub(crate) secret: bool,
+    bits: u32,
 }
+
+/// The kinds the number pass reads.
+const NUMBER_KINDS: [Kind; 3] = [Kind::IdCard, Kind::Phone, Kind::BankCard];
 
 impl PiiKinds {
     pub(crate) fn none() -> PiiKinds {
-        PiiKinds {
-            id_card: false,
-            phone: false,
-            bank_card: false,
-            email: false,
-            secret: false,
-        }
+        PiiKinds { bits: 0 }
     }
 
     pub(crate) fn set(&mut self, kind: Kind, on: bool) {
-        match kind {
-            Kind::IdCard => self.id_card = on,
-            Kind::Phone => self.phone = on,
-            Kind::BankCard => self.bank_card = on,
-            Kind::Email => self.email = on,
-            Kind::Secret => self.secret = on,
-            Kind::SensitiveWord => {}
+        if kind.is_pii() && kind != Kind::Custom {
+            let bit = 1 << kind.index();
+            if on {
+                self.bits |= bit;
+            } else {
+                self.bits &= !bit;
+            }
         }
     }
 
     pub(crate) fn get(&self, kind: Kind) -> bool {
-        match kind {
-            Kind::IdCard => self.id_card,
-            Kind::Phone => self.phone,
-            Kind::BankCard => self.bank_card,
-            Kind::Email => self.email,
-            Kind::Secret => self.secret,
-            Kind::SensitiveWord => false,
-        }
+        self.bits & (1 << kind.index()) != 0
     }
 
     pub(crate) fn numbers(&self) -> bool {
-        self.id_card || self.phone || self.bank_card
+        NUMBER_KINDS.iter().any(|&k| self.get(k))
+    }
+
+    /// Whether any kind with token forms is on.
+    pub(crate) fn tokens(&self) -> bool {
+        Kind::ALL
+            .iter()
+            .any(|&k| self.get(k) && !k.spec().tokens.is_empty())
     }
 
     pub(crate) fn any(&self) -> bool {
-        self.numbers() || self.email || self.secret
+        self.bits != 0
     }
 }
 
@@ -108,11 +111,17 @@ fn bytes_equal(x: u64, b: u8) -> u64 {
     !(((v & (LO * 127)) + LO * 127) | v) & HI
 }
 
-/// The bytes the pass stops at.
+/// The bytes the pass stops at: each field is all ones when on, else 0.
 #[derive(Clone, Copy)]
 struct Stops {
+    /// Digits, ASCII and full-width (numbers, and tokens that start with one).
     digits: u64,
+    /// `@` (emails).
     at: u64,
+    /// Capitals, ASCII and full-width (tokens that start with one).
+    upper: u64,
+    /// `:` (IPv6 addresses that start with a small letter or `::`).
+    colon: u64,
 }
 
 /// Bytes read per step of the pass, and the bytes one step looks at: the
@@ -134,26 +143,36 @@ impl Stops {
     #[inline(always)]
     fn mask(self, w: &[u8; WINDOW], i: usize) -> u64 {
         let x = load(w, i);
-        let digits = if self.digits != 0 {
-            // A full-width digit is EF BC 90-99: compare the words one and
-            // two bytes on, so that full-width punctuation (EF BC 8C is `，`)
-            // does not stop the pass.
+        let mut m = bytes_equal(x, b'@') & self.at;
+        if self.digits | self.upper != 0 {
+            // A full-width digit is EF BC 90-99 and a full-width capital
+            // EF BC A1-BA: compare the words one and two bytes on, so that
+            // full-width punctuation (EF BC 8C is `，`) does not stop the
+            // pass.
+            let third = load(w, i + 2) ^ (LO * 0x80);
             let full_width = bytes_equal(x, 0xEF)
                 & bytes_equal(load(w, i + 1), 0xBC)
-                & bytes_between(load(w, i + 2) ^ (LO * 0x80), 0x0F, 0x1A);
-            bytes_between(x, b'0' - 1, b'9' + 1) | full_width
-        } else {
-            0
-        };
-        digits | (bytes_equal(x, b'@') & self.at)
+                & ((bytes_between(third, 0x0F, 0x1A) & self.digits)
+                    | (bytes_between(third, 0x20, 0x3B) & self.upper));
+            m |= (bytes_between(x, b'0' - 1, b'9' + 1) & self.digits)
+                | (bytes_between(x, b'A' - 1, b'Z' + 1) & self.upper)
+                | full_width;
+        }
+        m | (bytes_equal(x, b':') & self.colon)
     }
 
     #[inline(always)]
     fn byte(self, bytes: &[u8], i: usize) -> bool {
         let b = bytes[i];
-        (self.digits != 0
-            && (b.is_ascii_digit() || (b == 0xEF && number::digit_at(bytes, i).is_some())))
+        let full_width = |lo: u8, hi: u8| {
+            b == 0xEF
+                && bytes.get(i + 1) == Some(&0xBC)
+                && bytes.get(i + 2).is_some_and(|c| (lo..=hi).contains(c))
+        };
+        (self.digits != 0 && (b.is_ascii_digit() || full_width(0x90, 0x99)))
+            || (self.upper != 0 && (b.is_ascii_uppercase() || full_width(0xA1, 0xBA)))
             || (self.at != 0 && b == b'@')
+            || (self.colon != 0 && b == b':')
     }
 
     /// The first position at or after `i` holding a stop.
@@ -228,7 +247,7 @@ impl PiiDetectors {
     ) -> usize {
         let end = origin + text.len();
         let mut frontier = end;
-        if kinds.numbers() || kinds.email {
+        if kinds.numbers() || kinds.tokens() || kinds.get(Kind::Email) {
             let pass = Pass {
                 text,
                 origin,
@@ -239,7 +258,7 @@ impl PiiDetectors {
         } else {
             cursor.next = end;
         }
-        if kinds.secret {
+        if kinds.get(Kind::Secret) {
             frontier =
                 frontier.min(self.secrets_pass(cursor, text, origin, finished, interrupt, out));
         } else {
@@ -337,9 +356,14 @@ fn numbers_and_emails<'h>(
     out: &mut Vec<Finding<'h>>,
 ) -> usize {
     let bytes = pass.text.as_bytes();
+    let on = |b: bool| if b { !0 } else { 0 };
+    let tokens = kinds.tokens();
+    let ip = kinds.get(Kind::IpAddress);
     let stops = Stops {
-        digits: if kinds.numbers() { !0 } else { 0 },
-        at: if kinds.email { !0 } else { 0 },
+        digits: on(kinds.numbers() || tokens),
+        at: on(kinds.get(Kind::Email)),
+        upper: on(tokens),
+        colon: on(ip),
     };
     let numbers = NumberFinder { kinds, today };
     let mut i = cursor.next - pass.origin;
@@ -355,10 +379,14 @@ fn numbers_and_emails<'h>(
             i = bytes.len();
             break;
         };
-        let step = if bytes[j] == b'@' {
-            email_step(cursor, pass, j, out)
-        } else {
-            number_step(cursor, pass, &numbers, j, out)
+        let step = match bytes[j] {
+            b'@' => email_step(cursor, pass, j, out),
+            b':' => ipv6_step(pass, kinds, j, out),
+            b'0'..=b'9' => digit_step(cursor, pass, &numbers, kinds, j, out),
+            0xEF if number::digit_at(bytes, j).is_some() => {
+                digit_step(cursor, pass, &numbers, kinds, j, out)
+            }
+            _ => token_step(pass, kinds, j, out),
         };
         match step {
             Step::Next(next) => i = next,
@@ -378,7 +406,13 @@ fn numbers_and_emails<'h>(
     if pass.finished {
         return at;
     }
-    undecided_from(cursor, bytes, pass.origin, at)
+    undecided_from(
+        cursor,
+        bytes,
+        pass.origin,
+        at,
+        kinds.get(Kind::LicensePlate),
+    )
 }
 
 /// The address around the `@` at `j`, if it can be judged yet.
@@ -408,6 +442,127 @@ fn email_step<'h>(
         }
         None => Step::Next(j + 1),
     }
+}
+
+/// The numbers and token forms that start with the digit at `j`.
+fn digit_step<'h>(
+    cursor: &mut PiiCursor,
+    pass: &Pass<'h, '_>,
+    numbers: &NumberFinder,
+    kinds: PiiKinds,
+    j: usize,
+    out: &mut Vec<Finding<'h>>,
+) -> Step {
+    let number = if kinds.numbers() {
+        number_step(cursor, pass, numbers, j, out)
+    } else {
+        Step::Next(j + 1)
+    };
+    let Step::Next(after_number) = number else {
+        return number;
+    };
+    match token_step(pass, kinds, j, out) {
+        Step::Next(after_token) => Step::Next(after_number.max(after_token)),
+        blocked => blocked,
+    }
+}
+
+/// The token forms that start at `j` (a digit or a capital), if they can
+/// be judged yet. Where no token starts, the letters of the run are
+/// skipped (its digits are still numbers' stops).
+fn token_step<'h>(
+    pass: &Pass<'h, '_>,
+    kinds: PiiKinds,
+    j: usize,
+    out: &mut Vec<Finding<'h>>,
+) -> Step {
+    let bytes = pass.text.as_bytes();
+    let skip_letters = || {
+        let mut i = j + 1;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        // A full-width capital is three bytes: go past its first.
+        Step::Next(if bytes[j] >= 0x80 { j + 3 } else { i })
+    };
+    if !kinds.tokens() || !starts_token(bytes, j) {
+        return skip_letters();
+    }
+    let t = Token::read(bytes, j);
+    if !pass.finished && t.reaches_end() {
+        return Step::Blocked(j);
+    }
+    match read_token(pass.text, &t, kinds, |_| true, out) {
+        Some(end) => Step::Next(end),
+        None => skip_letters(),
+    }
+}
+
+/// Offers `t` to the token rules of the enabled kinds that `rule_ok`
+/// admits; pushes what they read and returns where the longest ends.
+fn read_token<'h>(
+    text: &'h str,
+    t: &Token<'_>,
+    kinds: PiiKinds,
+    rule_ok: impl Fn(Kind) -> bool,
+    out: &mut Vec<Finding<'h>>,
+) -> Option<usize> {
+    // The shortest form is a plate's serial: a letter and five characters.
+    if t.chars().len() < 6 {
+        return None;
+    }
+    let mut end = None;
+    for kind in Kind::ALL {
+        if !kinds.get(kind) || !rule_ok(kind) {
+            continue;
+        }
+        for rule in kind.spec().tokens {
+            let Some(r) = rule.read(t).filter(|r| t.whole(r.chars)) else {
+                continue;
+            };
+            let (start, stop) = (t.start - r.back, t.end_of(r.chars));
+            let exact = t.bytes[t.start..stop].is_ascii();
+            let match_type = if exact {
+                MatchType::Exact
+            } else {
+                MatchType::Normalized
+            };
+            out.push(Finding::pii(
+                text,
+                start..stop,
+                rule.kind(),
+                match_type,
+                r.category,
+            ));
+            end = end.max(Some(stop));
+        }
+    }
+    end
+}
+
+/// An IPv6 address that starts with a small letter or `::`, met at the
+/// `:` at `j` (those that start with a digit or a capital were read from
+/// their first character). Goes on after the run of hex digits and colons.
+fn ipv6_step<'h>(
+    pass: &Pass<'h, '_>,
+    kinds: PiiKinds,
+    j: usize,
+    out: &mut Vec<Finding<'h>>,
+) -> Step {
+    let bytes = pass.text.as_bytes();
+    let run_end = j + bytes[j..]
+        .iter()
+        .take_while(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+        .count();
+    let Some(start) = ip::v6_start(bytes, j).filter(|&s| starts_token(bytes, s)) else {
+        return Step::Next(run_end);
+    };
+    let t = Token::read(bytes, start);
+    if !pass.finished && t.reaches_end() {
+        return Step::Blocked(start);
+    }
+    let end = read_token(pass.text, &t, kinds, |k| k == Kind::IpAddress, out);
+    Step::Next(end.unwrap_or(run_end).max(j + 1))
 }
 
 /// The number that starts with the digit at `j`, if it can be judged yet.
@@ -440,8 +595,15 @@ fn number_step<'h>(
 /// still grow: an email found later starts in the run of local-part
 /// characters before `at` (and after the last email); a phone, at most at
 /// the run of country-prefix characters before it. Chinese text before
-/// `at` is final.
-fn undecided_from(cursor: &PiiCursor, bytes: &[u8], origin: usize, at: usize) -> usize {
+/// `at` is final, but for a plate's province character or a landline's
+/// full-width parenthesis right before that run.
+fn undecided_from(
+    cursor: &PiiCursor,
+    bytes: &[u8],
+    origin: usize,
+    at: usize,
+    plates: bool,
+) -> usize {
     let tail = |ok: fn(&u8) -> bool, cap: usize| {
         bytes[..at - origin]
             .iter()
@@ -454,7 +616,14 @@ fn undecided_from(cursor: &PiiCursor, bytes: &[u8], origin: usize, at: usize) ->
         |b| b.is_ascii_alphanumeric() || b"._%+-".contains(b),
         PII_LOOKBACK,
     );
-    let prefix = tail(|b| b.is_ascii_digit() || b"+() -".contains(b), 8);
+    let mut prefix = tail(|b| b.is_ascii_digit() || b"+() -".contains(b), 8);
+    let before = &bytes[..at - origin - prefix];
+    // A landline's full-width opening parenthesis, a plate's province.
+    if before.ends_with("（".as_bytes())
+        || (plates && plate::province_before(before, before.len()).is_some())
+    {
+        prefix += 3;
+    }
     let email = cursor.last_email_end.max(at - local);
     email.min(at - prefix)
 }
@@ -476,13 +645,19 @@ mod tests {
                 Just("０".to_string()), Just("９".to_string()), Just("，".to_string()),
                 Just("（".to_string()), Just("中".to_string()), Just("a".to_string()),
                 Just("\u{ef}".to_string()), "[a-z ]{1,20}", "[中文字]{1,8}",
+                Just("A".to_string()), Just("Z".to_string()), Just("Ａ".to_string()),
+                Just("Ｚ".to_string()), Just(":".to_string()), Just("[".to_string()),
+                Just("@".to_string()), Just("＠".to_string()), Just("［".to_string()),
             ], 0..40),
             digits in any::<bool>(),
             at in any::<bool>(),
+            upper in any::<bool>(),
+            colon in any::<bool>(),
         ) {
             let text = pieces.concat();
             let bytes = text.as_bytes();
-            let stops = Stops { digits: if digits { !0 } else { 0 }, at: if at { !0 } else { 0 } };
+            let on = |b: bool| if b { !0 } else { 0 };
+            let stops = Stops { digits: on(digits), at: on(at), upper: on(upper), colon: on(colon) };
             for i in 0..=bytes.len() {
                 let want = (i..bytes.len()).find(|&j| stops.byte(bytes, j));
                 prop_assert_eq!(stops.next(bytes, i), want, "from {} in {:?}", i, text);

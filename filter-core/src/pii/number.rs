@@ -7,10 +7,10 @@
 //! when no digit touches it, so an ID inside a 22-digit order number is not
 //! one, while an ID glued to Chinese text (`证号110101199003071233号`) is.
 
-use super::bank_card::is_card;
+use super::bank_card::card_network;
 use super::date::Ymd;
 use super::id_card;
-use super::phone::is_mobile;
+use super::phone::{area_code_len, is_local, is_mobile};
 use super::PiiKinds;
 use crate::finding::{Finding, Kind, MatchType};
 
@@ -196,6 +196,27 @@ struct Hit {
     start: usize,
     end: usize,
     kind: Kind,
+    category: &'static str,
+}
+
+impl Hit {
+    fn id(start: usize, end: usize) -> Hit {
+        Hit {
+            start,
+            end,
+            kind: Kind::IdCard,
+            category: "cn",
+        }
+    }
+
+    fn mobile(start: usize, end: usize) -> Hit {
+        Hit {
+            start,
+            end,
+            kind: Kind::Phone,
+            category: "mobile",
+        }
+    }
 }
 
 /// Classifies the numbers that start at each stop of the scanning pass.
@@ -228,36 +249,40 @@ impl NumberFinder {
             len += 1;
             end += w;
         }
-        if len < 11 && !(matches!(len, 3 | 4 | 6) && bytes.get(end).is_some_and(|&b| is_sep(b))) {
+        if self.kinds.get(Kind::Phone) && len <= 4 {
+            if let Some(hit) = landline(bytes, start, len, end, after_number) {
+                return self.push(text, hit, out);
+            }
+        }
+        // 5 and 7 digits: a country prefix glued to a grouped mobile.
+        if len < 11 && !(matches!(len, 3..=7) && bytes.get(end).is_some_and(|&b| is_sep(b))) {
             return (end, false);
         }
         let chain = Chain::read(bytes, start);
         match self.classify(bytes, &chain, after_number) {
-            Some(hit) => {
-                if self.kinds.get(hit.kind) {
-                    let span = &bytes[hit.start..hit.end];
-                    let match_type = if span.iter().any(|&b| b >= 0x80) {
-                        MatchType::Normalized
-                    } else {
-                        MatchType::Exact
-                    };
-                    let detail = if hit.kind == Kind::Phone {
-                        "mobile"
-                    } else {
-                        ""
-                    };
-                    out.push(Finding::pii(
-                        text,
-                        hit.start..hit.end,
-                        hit.kind,
-                        match_type,
-                        detail,
-                    ));
-                }
-                (hit.end, true)
-            }
+            Some(hit) => self.push(text, hit, out),
             None => (chain.groups[0].end, false),
         }
+    }
+
+    /// Pushes `hit` if its kind is enabled; returns where scanning goes on.
+    fn push<'h>(&self, text: &'h str, hit: Hit, out: &mut Vec<Finding<'h>>) -> (usize, bool) {
+        if self.kinds.get(hit.kind) {
+            let span = &text.as_bytes()[hit.start..hit.end];
+            let match_type = if span.iter().any(|&b| b >= 0x80) {
+                MatchType::Normalized
+            } else {
+                MatchType::Exact
+            };
+            out.push(Finding::pii(
+                text,
+                hit.start..hit.end,
+                hit.kind,
+                match_type,
+                hit.category,
+            ));
+        }
+        (hit.end, true)
     }
 
     fn classify(&self, bytes: &[u8], c: &Chain, after_number: bool) -> Option<Hit> {
@@ -290,25 +315,23 @@ impl NumberFinder {
 
     /// The first run of digits alone, classified by its length.
     fn one_run(&self, bytes: &[u8], g0: Group, d0: &[u8]) -> OneRun {
-        let hit = |start, end, kind| OneRun::Is(Hit { start, end, kind });
+        let id = |start, end| OneRun::Is(Hit::id(start, end));
         match g0.len {
             // X ends the digit run: whatever follows it, even a letter
             // (`…002Xdata` in glued text), the check character decides.
             17 => match check_x_at(bytes, g0.end) {
                 Some(w) if id_card::is_valid_18(d0, 10, self.today) => {
-                    return hit(g0.start, g0.end + w, Kind::IdCard)
+                    return id(g0.start, g0.end + w)
                 }
                 _ => {}
             },
             18 if id_card::is_valid_18(&d0[..17], d0[17], self.today) => {
-                return hit(g0.start, g0.end, Kind::IdCard)
+                return id(g0.start, g0.end)
             }
             // A real region and birth date with a wrong check character:
             // a mistyped ID, not a card number.
             18 if id_card::looks_like_18(d0, self.today) => return OneRun::MistypedId,
-            15 if id_card::is_valid_15(d0, self.today) => {
-                return hit(g0.start, g0.end, Kind::IdCard)
-            }
+            15 if id_card::is_valid_15(d0, self.today) => return id(g0.start, g0.end),
             _ => {}
         }
         let national = match g0.len {
@@ -325,10 +348,24 @@ impl NumberFinder {
             } else {
                 g0.start
             };
-            return hit(start, g0.end, Kind::Phone);
+            return OneRun::Is(Hit::mobile(start, g0.end));
         }
-        if is_card(d0) {
-            return hit(g0.start, g0.end, Kind::BankCard);
+        // A domestic landline written without separators (`02162345678`).
+        if area_code_len(d0).is_some_and(|a| is_local(a, &d0[a..])) {
+            return OneRun::Is(Hit {
+                start: g0.start,
+                end: g0.end,
+                kind: Kind::Phone,
+                category: "landline",
+            });
+        }
+        if let Some(network) = card_network(d0) {
+            return OneRun::Is(Hit {
+                start: g0.start,
+                end: g0.end,
+                kind: Kind::BankCard,
+                category: network,
+            });
         }
         OneRun::Nothing
     }
@@ -345,11 +382,7 @@ impl NumberFinder {
             let d = c.digits(0, 3)?;
             let end = form.end_of(3);
             if !continues(bytes, end, sep) && id_card::is_valid_18(&d[..17], d[17], self.today) {
-                return Some(Hit {
-                    start,
-                    end,
-                    kind: Kind::IdCard,
-                });
+                return Some(Hit::id(start, end));
             }
         }
         // The check character X ends the number, whatever follows it (as
@@ -358,11 +391,7 @@ impl NumberFinder {
         let end = form.end_of(3);
         let w = check_x_at(bytes, end)?;
         let d = c.digits(0, 3)?;
-        id_card::is_valid_18(d, 10, self.today).then_some(Hit {
-            start,
-            end: end + w,
-            kind: Kind::IdCard,
-        })
+        id_card::is_valid_18(d, 10, self.today).then_some(Hit::id(start, end + w))
     }
 }
 
@@ -391,18 +420,38 @@ impl Grouped<'_> {
         self.c.groups[n - 1].end
     }
 
-    /// The 3-4-4 mobile number, possibly after a +86 prefix.
+    /// The 3-4-4 mobile number, possibly after a +86 prefix, which may be
+    /// glued to the first group (`+86193 3096 5634`, `0086190-8783-1012`).
     fn mobile(&self) -> Option<Hit> {
-        if self.joined_before && self.prefix.is_none() {
+        let c = self.c;
+        let g0 = c.groups[0];
+        let glued = match g0.len {
+            5 => 2,
+            7 => 4,
+            _ => 0,
+        };
+        let d = c.digits(0, 3)?;
+        let prefix_ok = match glued {
+            2 => d.starts_with(&[8, 6]),
+            4 => d.starts_with(&[0, 0, 8, 6]),
+            _ => true,
+        };
+        if !prefix_ok || (self.joined_before && self.prefix.is_none()) {
             return None;
         }
-        let sep = self.c.shape(&[3, 4, 4], b" -")?;
+        let sep = c.shape(&[g0.len, 4, 4], b" -")?;
         let end = self.end_of(3);
-        (!continues(self.bytes, end, sep) && is_mobile(self.c.digits(0, 3)?)).then(|| Hit {
-            start: self.prefix.unwrap_or(self.c.groups[0].start),
-            end,
-            kind: Kind::Phone,
-        })
+        let start = match glued {
+            0 => self.prefix.unwrap_or(g0.start),
+            2 if g0.start > 0 && self.bytes[g0.start - 1] == b'+' => g0.start - 1,
+            _ => g0.start,
+        };
+        let glued_to_digits = glued > 0 && digit_before(self.bytes, start);
+        (matches!(g0.len, 3 | 5 | 7)
+            && !glued_to_digits
+            && !continues(self.bytes, end, sep)
+            && is_mobile(&d[glued..]))
+        .then(|| Hit::mobile(start, end))
     }
 
     /// Card numbers grouped by four (the last group shorter), or the 4-6-5
@@ -425,10 +474,12 @@ impl Grouped<'_> {
             && lens.clone().take(n - 1).all(|l| l == 4)
             && (1..=4).contains(&c.groups[n - 1].len);
         let amex = n == 3 && c.groups[1].len == 6 && matches!(c.groups[2].len, 4 | 5);
-        ((by_four || amex) && is_card(c.digits(0, n)?)).then(|| Hit {
+        let network = card_network(c.digits(0, n)?).filter(|_| by_four || amex)?;
+        Some(Hit {
             start: c.groups[0].start,
             end: self.end_of(n),
             kind: Kind::BankCard,
+            category: network,
         })
     }
 }
@@ -460,4 +511,98 @@ fn prefix_start(bytes: &[u8], national: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The landline whose first digits are the run of `len` digits at
+/// `start` (ending at `end`): a domestic number with its area code (`010
+/// 6234 5678`, `0571-87654321`, `(0571)87654321`), or after a country
+/// prefix the area code without its 0 (`+86 10 6234 5678`). National
+/// service numbers (400, 800, 95xxx) have no area code and are not
+/// personal data: never landlines.
+fn landline(bytes: &[u8], start: usize, len: usize, end: usize, after_number: bool) -> Option<Hit> {
+    // The area code with its 0, and where the number's span starts.
+    let mut area = [0u8; 5];
+    let (span_start, digits) = if bytes[start] == b'0' {
+        (open_paren(bytes, start).unwrap_or(start), &mut area[..len])
+    } else {
+        (prefix_start(bytes, start)?, &mut area[..=len])
+    };
+    let skip = digits.len() - len;
+    let mut at = start;
+    for d in &mut digits[skip..] {
+        let (v, w) = digit_at(bytes, at)?;
+        *d = v;
+        at += w;
+    }
+    if area_code_len(digits)? != digits.len() || (!after_number && joined_before(bytes, span_start))
+    {
+        return None;
+    }
+    let local_start = after_area_code(bytes, end, span_start < start && skip == 0)?;
+    let (local, local_end) = local_number(bytes, local_start)?;
+    is_local(digits.len(), &local.0[..local.1]).then_some(Hit {
+        start: span_start,
+        end: local_end,
+        kind: Kind::Phone,
+        category: "landline",
+    })
+}
+
+/// Where an opening parenthesis (`(` or `（`) right before `i` starts.
+fn open_paren(bytes: &[u8], i: usize) -> Option<usize> {
+    if i >= 1 && bytes[i - 1] == b'(' {
+        Some(i - 1)
+    } else if i >= 3 && bytes[i - 3..i] == [0xEF, 0xBC, 0x88] {
+        Some(i - 3)
+    } else {
+        None
+    }
+}
+
+/// Where the local number starts after an area code ending at `i`: past
+/// a space or a dash, or past the closing parenthesis of an opening one
+/// (and a space after it).
+fn after_area_code(bytes: &[u8], i: usize, in_parens: bool) -> Option<usize> {
+    if !in_parens {
+        return bytes.get(i).is_some_and(|&b| is_sep(b)).then_some(i + 1);
+    }
+    let i = match bytes.get(i..)? {
+        [b')', ..] => i + 1,
+        [0xEF, 0xBC, 0x89, ..] => i + 3,
+        _ => return None,
+    };
+    Some(if bytes.get(i) == Some(&b' ') {
+        i + 1
+    } else {
+        i
+    })
+}
+
+/// The local number at `i`: one run of digits, or two groups (3-4 or 4-4)
+/// joined by one separator that does not go on. Its digits (stored, and
+/// how many) and where it ends.
+fn local_number(bytes: &[u8], i: usize) -> Option<(([u8; MAX_DIGITS], usize), usize)> {
+    let c = Chain::read(bytes, i);
+    let g = &c.groups;
+    let groups = if c.count == 1 || matches!((g[0].len, g[1].len), (3 | 4, 4)) {
+        c.count.min(2)
+    } else {
+        1
+    };
+    if groups == 2 && continues(bytes, g[1].end, g[1].sep) {
+        return None;
+    }
+    if groups == 1 && c.count > 1 && g[1].sep != 0 && continues(bytes, g[0].end, g[1].sep) {
+        return None;
+    }
+    let d = c.digits(0, groups)?;
+    let mut stored = [0u8; MAX_DIGITS];
+    stored[..d.len()].copy_from_slice(d);
+    Some(((stored, d.len()), g[groups - 1].end))
+}
+
+/// Whether a digit group joins the number starting at `i` from before
+/// (`12-010-62345678` is no landline).
+fn joined_before(bytes: &[u8], i: usize) -> bool {
+    i >= 2 && is_sep(bytes[i - 1]) && digit_before(bytes, i - 1)
 }

@@ -1,4 +1,56 @@
-//! Mainland China mobile numbers.
+//! Mainland China phone numbers: mobile numbers (category `mobile`) and
+//! landlines (`landline`), both read by the number pass.
+
+use crate::kind::{Canonical, ContextDefaults, KindSpec};
+
+pub(crate) const SPEC: KindSpec = KindSpec {
+    name: "phone",
+    label: "PHONE",
+    summary: "mainland phone number: mobile (MIIT segments, +86) or landline (area code)",
+    canonical: Canonical::Phone,
+    context: ContextDefaults {
+        base: 0.9,
+        raise: &[
+            "电话",
+            "手机",
+            "手机号",
+            "联系电话",
+            "座机",
+            "tel",
+            "phone",
+            "mobile",
+        ],
+        lower: &[],
+        bases: &[("landline", LANDLINE_BASE)],
+    },
+    tokens: &[],
+};
+
+/// A landline's base confidence: an area code and a local number are a
+/// looser shape than a mobile segment.
+pub(crate) const LANDLINE_BASE: f32 = 0.7;
+
+/// The length of the area code (with its 0) that starts the digits `d`
+/// of a domestic number: 3 for 010 and 020-029, 4 for 03xx-09xx.
+pub(crate) fn area_code_len(d: &[u8]) -> Option<usize> {
+    match d {
+        [0, 1, 0, ..] | [0, 2, ..] => Some(3),
+        [0, 3..=9, ..] => Some(4),
+        _ => None,
+    }
+}
+
+/// Whether `d` is a local number after an area code of `area` digits
+/// (with its 0): 8 digits after 010 and 02x, 7 or 8 after the others,
+/// never starting with 0 or 1.
+pub(crate) fn is_local(area: usize, d: &[u8]) -> bool {
+    let len_ok = if area == 3 {
+        d.len() == 8
+    } else {
+        matches!(d.len(), 7 | 8)
+    };
+    len_ok && d[0] >= 2
+}
 
 /// Whether 11 digits are a mobile number in an assigned segment.
 ///
@@ -29,6 +81,19 @@ mod tests {
 
     fn ok(s: &str) -> bool {
         is_mobile(&s.bytes().map(|b| b - b'0').collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn landline_shapes() {
+        assert_eq!(area_code_len(&[0, 1, 0]), Some(3));
+        assert_eq!(area_code_len(&[0, 1, 1]), None);
+        assert_eq!(area_code_len(&[0, 2, 1]), Some(3));
+        assert_eq!(area_code_len(&[0, 5, 7, 1]), Some(4));
+        assert_eq!(area_code_len(&[4, 0, 0]), None, "service numbers");
+        assert!(is_local(3, &[6, 2, 3, 4, 5, 6, 7, 8]));
+        assert!(!is_local(3, &[6, 2, 3, 4, 5, 6, 7]));
+        assert!(is_local(4, &[8, 7, 6, 5, 4, 3, 2]));
+        assert!(!is_local(4, &[1, 7, 6, 5, 4, 3, 2, 1]));
     }
 
     #[test]

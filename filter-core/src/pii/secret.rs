@@ -1,5 +1,16 @@
 //! Credentials that users paste into prompts by mistake.
 
+use crate::kind::{Canonical, ContextDefaults, KindSpec};
+
+pub(crate) const SPEC: KindSpec = KindSpec {
+    name: "secret",
+    label: "SECRET",
+    summary: "credential: OpenAI, Anthropic, AWS or Alibaba Cloud key",
+    canonical: Canonical::AsIs,
+    context: ContextDefaults::strong(0.95),
+    tokens: &[],
+};
+
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, MatchKind};
