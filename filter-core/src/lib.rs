@@ -8,9 +8,20 @@ mainland China: personal data out of prompts, sensitive words out of answers.
   ISO 7064 MOD 11-2 check character, a real province code and a real birth
   date; the legacy 15-digit form; the `6 8 4` grouping;
 * **mobile numbers** in the segments in use (13x-19x, as libphonenumber's CN
-  pattern), with `+86`, `0086`, `86` or `(+86)` prefixes and `3-4-4` grouping;
-* **payment card numbers**: 13 to 19 digits passing Luhn, grouped by four or not;
-* **email addresses** and **secrets** (OpenAI, Anthropic, AWS and Alibaba Cloud keys).
+  pattern), with `+86`, `0086`, `86` or `(+86)` prefixes and `3-4-4` grouping,
+  and **landlines** with their area codes;
+* **payment card numbers** in a network's issuer ranges and lengths,
+  passing Luhn, grouped by four or not (the category names the network);
+* **Unified Social Credit Codes** (GB 32100-2015, both check characters),
+  **Hong Kong, Macau and Taiwan identity cards**, **passports and travel
+  permits** (beside a context word), **VINs**, **IP addresses** and
+  **licence plates**;
+* **email addresses** and **secrets** (OpenAI, Anthropic, AWS and Alibaba Cloud keys);
+* **custom detectors** an operator defines at run time ([`Detectors`]).
+
+Each finding has a **confidence** raised or lowered by context words near
+it (卡号 makes a card number likely, 订单号 makes it an order number);
+findings below the minimum confidence are not reported.
 
 Numbers are found when glued to Chinese text (`身份证110101199003071233号`)
 and never inside a longer run of digits (an order number); full-width

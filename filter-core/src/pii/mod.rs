@@ -453,6 +453,16 @@ fn digit_step<'h>(
     j: usize,
     out: &mut Vec<Finding<'h>>,
 ) -> Step {
+    // Both readings are judged only once both can be: neither pushes a
+    // finding that a later retry from `j` would push again.
+    let bytes = pass.text.as_bytes();
+    if !pass.finished
+        && kinds.tokens()
+        && starts_token(bytes, j)
+        && Token::read(bytes, j).reaches_end()
+    {
+        return Step::Blocked(j);
+    }
     let number = if kinds.numbers() {
         number_step(cursor, pass, numbers, j, out)
     } else {
@@ -550,19 +560,16 @@ fn ipv6_step<'h>(
     out: &mut Vec<Finding<'h>>,
 ) -> Step {
     let bytes = pass.text.as_bytes();
-    let run_end = j + bytes[j..]
-        .iter()
-        .take_while(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
-        .count();
     let Some(start) = ip::v6_start(bytes, j).filter(|&s| starts_token(bytes, s)) else {
-        return Step::Next(run_end);
+        return Step::Next(j + 1);
     };
     let t = Token::read(bytes, start);
     if !pass.finished && t.reaches_end() {
         return Step::Blocked(start);
     }
+    // Nothing found: go on at the next byte, whose digits may be numbers.
     let end = read_token(pass.text, &t, kinds, |k| k == Kind::IpAddress, out);
-    Step::Next(end.unwrap_or(run_end).max(j + 1))
+    Step::Next(end.unwrap_or(j + 1).max(j + 1))
 }
 
 /// The number that starts with the digit at `j`, if it can be judged yet.

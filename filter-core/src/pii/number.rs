@@ -72,7 +72,10 @@ fn continues(bytes: &[u8], i: usize, sep: u8) -> bool {
             return false;
         }
     }
-    len > 0
+    // A group that goes on with `.` or `:` and a digit is the start of a
+    // dotted code (`10.0.0.1`), not a group of this number.
+    let dotted = matches!(bytes.get(at), Some(b'.' | b':')) && digit_at(bytes, at + 1).is_some();
+    len > 0 && !dotted
 }
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -303,10 +306,7 @@ impl NumberFinder {
             bytes,
             c,
             prefix: prefix_start(bytes, g0.start),
-            joined_before: !after_number
-                && g0.start >= 2
-                && is_sep(bytes[g0.start - 1])
-                && digit_before(bytes, g0.start - 1),
+            joined_before: !after_number && joined_before(bytes, g0.start),
         };
         self.grouped_id(&form)
             .or_else(|| form.mobile())
@@ -351,7 +351,7 @@ impl NumberFinder {
             return OneRun::Is(Hit::mobile(start, g0.end));
         }
         // A domestic landline written without separators (`02162345678`).
-        if area_code_len(d0).is_some_and(|a| is_local(a, &d0[a..])) {
+        if area_code_len(d0).is_some_and(|a| a <= d0.len() && is_local(a, &d0[a..])) {
             return OneRun::Is(Hit {
                 start: g0.start,
                 end: g0.end,
@@ -534,8 +534,10 @@ fn landline(bytes: &[u8], start: usize, len: usize, end: usize, after_number: bo
         *d = v;
         at += w;
     }
-    if area_code_len(digits)? != digits.len() || (!after_number && joined_before(bytes, span_start))
-    {
+    // A parenthesis or a country prefix starts a number of its own; a
+    // bare area code may be a group of a longer number (`12-010-…`).
+    let joined = span_start == start && !after_number && joined_before(bytes, start);
+    if area_code_len(digits)? != digits.len() || joined {
         return None;
     }
     let local_start = after_area_code(bytes, end, span_start < start && skip == 0)?;
@@ -602,7 +604,18 @@ fn local_number(bytes: &[u8], i: usize) -> Option<(([u8; MAX_DIGITS], usize), us
 }
 
 /// Whether a digit group joins the number starting at `i` from before
-/// (`12-010-62345678` is no landline).
+/// (`12-010-62345678` is no landline): a separator, then digits that are
+/// not the end of a code of letters and digits (`…Y43 110105 …` is a code,
+/// then a number).
 fn joined_before(bytes: &[u8], i: usize) -> bool {
-    i >= 2 && is_sep(bytes[i - 1]) && digit_before(bytes, i - 1)
+    if !(i >= 2 && is_sep(bytes[i - 1]) && digit_before(bytes, i - 1)) {
+        return false;
+    }
+    let mut j = i - 1;
+    while j > 0 && bytes[j - 1].is_ascii_digit() {
+        j -= 1;
+    }
+    !(super::token::alnum_before(bytes, j)
+        || (j > 0 && matches!(bytes[j - 1], b'.' | b':' | b'(' | b')'))
+        || bytes[..j].ends_with("·".as_bytes()))
 }
