@@ -71,7 +71,6 @@ struct ContextRule {
     /// The words, in categories `raise` and `lower` (a word may raise one
     /// kind and lower another: each rule has its own lexicon).
     words: Option<Lexicon>,
-    has_words: bool,
 }
 
 impl ContextRule {
@@ -198,7 +197,7 @@ impl Detectors {
             .kinds
             .iter()
             .chain(&self.inner.custom_rules)
-            .filter(|r| r.has_words)
+            .filter(|r| r.words.is_some())
     }
 
     fn rule(&self, f: &Finding<'_>) -> &ContextRule {
@@ -208,11 +207,11 @@ impl Detectors {
         }
     }
 
-    /// Bytes after the end of `f` its rule reads, and whether `text`
-    /// (of which more may come unless `finished`) holds them all.
+    /// Whether the text of `f` (more may come unless `finished`) holds all
+    /// the characters after it that its rule reads.
     pub(crate) fn has_context_after(&self, f: &Finding<'_>, finished: bool) -> bool {
         let rule = self.rule(f);
-        if finished || !rule.has_words {
+        if finished || rule.words.is_none() {
             return true;
         }
         f.haystack()[f.end()..].chars().nth(rule.after).is_some()
@@ -458,7 +457,6 @@ impl RuleParts<'_> {
             before: f.before.unwrap_or(16),
             after: f.after.unwrap_or(8),
             words,
-            has_words,
         })
     }
 }

@@ -129,12 +129,15 @@ pub struct Finding<'h> {
 }
 
 impl<'h> Finding<'h> {
-    pub(crate) fn pii(
+    /// A finding of `range` in `haystack`; confidence 1 until the context
+    /// rules judge it.
+    fn new(
         haystack: &'h str,
         range: Range<usize>,
         kind: Kind,
         match_type: MatchType,
-        detail: &'static str,
+        edit_distance: u32,
+        detail: Detail,
     ) -> Finding<'h> {
         debug_assert!(haystack.is_char_boundary(range.start));
         debug_assert!(haystack.is_char_boundary(range.end));
@@ -144,10 +147,20 @@ impl<'h> Finding<'h> {
             end: range.end,
             kind,
             match_type,
-            edit_distance: 0,
+            edit_distance,
             confidence: 1.0,
-            detail: Detail::Static(detail),
+            detail,
         }
+    }
+
+    pub(crate) fn pii(
+        haystack: &'h str,
+        range: Range<usize>,
+        kind: Kind,
+        match_type: MatchType,
+        detail: &'static str,
+    ) -> Finding<'h> {
+        Finding::new(haystack, range, kind, match_type, 0, Detail::Static(detail))
     }
 
     pub(crate) fn custom(
@@ -155,18 +168,8 @@ impl<'h> Finding<'h> {
         range: Range<usize>,
         info: Arc<CustomInfo>,
     ) -> Finding<'h> {
-        debug_assert!(haystack.is_char_boundary(range.start));
-        debug_assert!(haystack.is_char_boundary(range.end));
-        Finding {
-            haystack,
-            start: range.start,
-            end: range.end,
-            kind: Kind::Custom,
-            match_type: MatchType::Exact,
-            edit_distance: 0,
-            confidence: 1.0,
-            detail: Detail::Custom(info),
-        }
+        let detail = Detail::Custom(info);
+        Finding::new(haystack, range, Kind::Custom, MatchType::Exact, 0, detail)
     }
 
     /// Sets the confidence the context rules gave.
@@ -191,18 +194,15 @@ impl<'h> Finding<'h> {
         match_type: MatchType,
         edit_distance: u32,
     ) -> Finding<'h> {
-        debug_assert!(haystack.is_char_boundary(range.start));
-        debug_assert!(haystack.is_char_boundary(range.end));
-        Finding {
+        let detail = Detail::Term(info);
+        Finding::new(
             haystack,
-            start: range.start,
-            end: range.end,
-            kind: Kind::SensitiveWord,
+            range,
+            Kind::SensitiveWord,
             match_type,
             edit_distance,
-            confidence: 1.0,
-            detail: Detail::Term(info),
-        }
+            detail,
+        )
     }
 
     /// This finding apart from its haystack, at absolute offsets (the

@@ -309,13 +309,21 @@ pub(crate) fn canonical(f: &Finding<'_>) -> String {
     canonical_value(f.kind(), f.as_str(), f.term())
 }
 
+/// A full-width letter or digit as its ASCII form; other characters as
+/// they are.
+pub(crate) fn fold_full_width(c: char) -> char {
+    match c {
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
+            char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+        }
+        c => c,
+    }
+}
+
 /// The canonical form of `text` found as `kind` (`term`: the list term of
 /// a sensitive word), as the kind's registry entry says.
 pub(crate) fn canonical_value(kind: Kind, text: &str, term: Option<&str>) -> String {
-    let folded = text.chars().filter_map(|c| match c {
-        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0),
-        c => Some(c),
-    });
+    let folded = text.chars().map(fold_full_width);
     match kind.spec().canonical {
         Canonical::Digits | Canonical::Phone => {
             let s: String = folded

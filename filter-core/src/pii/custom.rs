@@ -61,16 +61,9 @@ impl Validator {
     pub(crate) fn check(self, text: &str) -> bool {
         let c: Vec<u8> = text
             .chars()
-            .filter_map(|c| {
-                let c = match c {
-                    '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
-                        char::from_u32(c as u32 - 0xFEE0)?
-                    }
-                    c => c,
-                };
-                c.is_ascii_alphanumeric()
-                    .then(|| c.to_ascii_uppercase() as u8)
-            })
+            .map(crate::redact::fold_full_width)
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase() as u8)
             .collect();
         match self {
             Validator::None => true,

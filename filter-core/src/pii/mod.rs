@@ -552,7 +552,8 @@ fn read_token<'h>(
 
 /// An IPv6 address that starts with a small letter or `::`, met at the
 /// `:` at `j` (those that start with a digit or a capital were read from
-/// their first character). Goes on after the run of hex digits and colons.
+/// their first character). Goes on after the address, or at the next byte
+/// when there is none (digits after the colon may be a number).
 fn ipv6_step<'h>(
     pass: &Pass<'h, '_>,
     kinds: PiiKinds,

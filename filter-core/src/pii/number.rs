@@ -580,8 +580,9 @@ fn after_area_code(bytes: &[u8], i: usize, in_parens: bool) -> Option<usize> {
     })
 }
 
-/// The local number at `i`: one run of digits, or two groups (3-4 or 4-4)
-/// joined by one separator that does not go on. Its digits (stored, and
+/// The local number at `i`: one run of digits (which ends where the run
+/// does: a group after it is another number, as a card grouped by four),
+/// or two groups (3-4 or 4-4) joined by one separator that does not go on. Its digits (stored, and
 /// how many) and where it ends.
 fn local_number(bytes: &[u8], i: usize) -> Option<(([u8; MAX_DIGITS], usize), usize)> {
     let c = Chain::read(bytes, i);
@@ -592,9 +593,6 @@ fn local_number(bytes: &[u8], i: usize) -> Option<(([u8; MAX_DIGITS], usize), us
         1
     };
     if groups == 2 && continues(bytes, g[1].end, g[1].sep) {
-        return None;
-    }
-    if groups == 1 && c.count > 1 && g[1].sep != 0 && continues(bytes, g[0].end, g[1].sep) {
         return None;
     }
     let d = c.digits(0, groups)?;
