@@ -733,8 +733,25 @@ mod properties {
             }
             let scanner = Scanner::new();
             let out = scanner.redact(&s, &policy);
+            // What a rescan reports was in the text before, unreported:
+            // redaction moves context words (a label may even be one, `[IP_ADDRESS]`),
+            // so a value left below the threshold may cross it; but nothing
+            // reported survives and no new value appears.
+            let key = |f: &crate::Finding<'_>| (f.kind(), f.as_str().to_string());
+            let count = |v: &[crate::Finding<'_>], k: &(Kind, String)| {
+                v.iter().filter(|f| key(f) == *k).count()
+            };
+            let reported = scanner.scan(&s);
+            let everything = crate::ScanOptions::new().min_confidence(0.0);
+            let seen = scanner.scan_with(&s, &everything);
             let again = scanner.scan(&out);
-            prop_assert!(again.is_empty(), "{:?} -> {:?} still has {:?}", s, out, again);
+            for f in &again {
+                let k = key(f);
+                prop_assert!(
+                    count(&again, &k) <= count(&seen, &k) - count(&reported, &k),
+                    "{:?} -> {:?} still has {:?}", s, out, f
+                );
+            }
         }
     }
 }

@@ -72,10 +72,14 @@ fn continues(bytes: &[u8], i: usize, sep: u8) -> bool {
             return false;
         }
     }
-    // A group that goes on with `.` or `:` and a digit is the start of a
-    // dotted code (`10.0.0.1`), not a group of this number.
-    let dotted = matches!(bytes.get(at), Some(b'.' | b':')) && digit_at(bytes, at + 1).is_some();
-    len > 0 && !dotted
+    len > 0 && !dotted_at(bytes, at)
+}
+
+/// Whether a `.` or `:` and a digit follow at `i`: the digits before are
+/// the start of a dotted code (`10.0.0.1`, `12:30`), never a group of a
+/// number before them.
+fn dotted_at(bytes: &[u8], i: usize) -> bool {
+    matches!(bytes.get(i), Some(b'.' | b':')) && digit_at(bytes, i + 1).is_some()
 }
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -123,6 +127,11 @@ impl Chain {
                 }
                 len += 1;
                 i += w;
+            }
+            if c.count > 0 && dotted_at(bytes, i) {
+                // A dotted code after the separator: the chain ends before it.
+                c.stored = g.first;
+                break;
             }
             c.groups[c.count] = Group { end: i, len, ..g };
             c.count += 1;
