@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use contentfilter_benches::{data, NaivePii};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use filter_core::{RedactionPolicy, Scanner};
+use filter_core::{RedactionPolicy, Scanner, Vault, VaultKey};
 
 fn pii_corpus(c: &mut Criterion) {
     let corpus = data("corpus_pii.txt");
@@ -23,24 +23,101 @@ fn pii_corpus(c: &mut Criterion) {
     g.finish();
 }
 
-fn pii_prompt(c: &mut Criterion) {
-    let prompt = data("corpus_1k.txt");
+/// A 1 KB customer-service prompt: ordinary text (`corpus_1k.txt`) with
+/// personal data and order numbers beside the context words that decide
+/// them, so the context rules run on every value.
+fn prompt_with_context() -> String {
+    let filler: Vec<char> = data("corpus_1k.txt").chars().collect();
+    let items = [
+        "您的订单号4607598386756508，请查收",
+        "卡号6222021234567890128",
+        "手机+86 138 0013 8000",
+        "身份证110101199003071233",
+        "护照E12345678",
+        "邮箱kf@shop.cn",
+        "运单号4111111111111111",
+    ];
+    // The filler between the items, so that the whole is about 1 KB.
+    let budget = 1024 - items.iter().map(|i| i.len()).sum::<usize>();
+    let per_gap = budget / (items.len() + 1);
+    let mut chars = filler.iter();
+    let mut gap = |out: &mut String| {
+        let start = out.len();
+        for &c in chars.by_ref() {
+            if out.len() - start + c.len_utf8() > per_gap {
+                break;
+            }
+            out.push(c);
+        }
+    };
+    let mut out = String::new();
+    for item in items {
+        gap(&mut out);
+        out.push_str(item);
+    }
+    gap(&mut out);
+    out
+}
+
+/// Scan, redact and the naive passes on one prompt, in one group.
+fn prompt_group(c: &mut Criterion, name: &str, prompt: &str) {
     let scanner = Scanner::new();
     let policy = RedactionPolicy::new();
     let naive = NaivePii::default();
-    let mut g = c.benchmark_group("pii/prompt_1k");
+    let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(prompt.len() as u64));
     g.bench_function("filter_core_scan", |b| {
-        b.iter(|| black_box(scanner.scan(black_box(&prompt))).len())
+        b.iter(|| black_box(scanner.scan(black_box(prompt))).len())
     });
     g.bench_function("filter_core_redact", |b| {
-        b.iter(|| black_box(scanner.redact(black_box(&prompt), &policy)).len())
+        b.iter(|| black_box(scanner.redact(black_box(prompt), &policy)).len())
     });
     g.bench_function("naive_three_regex", |b| {
-        b.iter(|| naive.count(black_box(&prompt)))
+        b.iter(|| naive.count(black_box(prompt)))
     });
     g.finish();
 }
 
-criterion_group!(benches, pii_corpus, pii_prompt);
+fn pii_prompt(c: &mut Criterion) {
+    prompt_group(c, "pii/prompt_1k", &data("corpus_1k.txt"));
+    let prompt = prompt_with_context();
+    assert_eq!(
+        Scanner::new().scan(&prompt).len(),
+        5,
+        "the card, phone, ID, passport and email; no order numbers"
+    );
+    prompt_group(c, "pii/prompt_1k_context", &prompt);
+}
+
+/// Pseudonymize and restore the 1 KB prompt with its five values, and the
+/// seal and open of its vault, reported apart.
+fn pseudonym_prompt(c: &mut Criterion) {
+    let prompt = prompt_with_context();
+    let scanner = Scanner::new();
+    let policy = RedactionPolicy::new();
+    let mut vault = Vault::new();
+    let pseudo = scanner.pseudonymize(&prompt, &mut vault, &policy).unwrap();
+    assert_eq!(vault.len(), 5);
+    assert_eq!(vault.restore(&pseudo), prompt);
+    let key = VaultKey::new(b"a benchmark key of enough bytes").unwrap();
+    let sealed = vault.seal(&key);
+    let mut g = c.benchmark_group("pseudonym/prompt_1k");
+    g.throughput(Throughput::Bytes(prompt.len() as u64));
+    g.bench_function("pseudonymize", |b| {
+        b.iter(|| {
+            let mut v = Vault::new();
+            black_box(scanner.pseudonymize(black_box(&prompt), &mut v, &policy)).map(|t| t.len())
+        })
+    });
+    g.bench_function("restore", |b| {
+        b.iter(|| black_box(vault.restore(black_box(&pseudo))).len())
+    });
+    g.bench_function("seal", |b| b.iter(|| black_box(vault.seal(&key)).len()));
+    g.bench_function("open", |b| {
+        b.iter(|| Vault::open([&key], black_box(&sealed)).map(|v| v.len()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, pii_corpus, pii_prompt, pseudonym_prompt);
 criterion_main!(benches);

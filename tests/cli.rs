@@ -441,3 +441,62 @@ fn configuration_precedence_holds_for_every_layer() {
         assert!(all.contains_key(key), "{key} missing from {all:?}");
     }
 }
+
+/// `detectors.toml` in `--wordlists`: custom detectors report and redact
+/// with their own label, `--min-confidence` moves the threshold, and
+/// `check-wordlists` names a broken file's line.
+#[test]
+fn custom_detectors_and_confidence_on_the_command_line() {
+    let dir = contentfilter_tests::copy_wordlists("cli-detectors");
+    let dir_arg = dir.to_str().unwrap();
+    std::fs::write(
+        dir.join("detectors.toml"),
+        "[[custom]]\nname = \"employee_id\"\npattern = 'EMP-\\d{6}'\n",
+    )
+    .unwrap();
+    let text = "工号EMP-001234，订单号4607598386756508".as_bytes();
+    let out = run(&["scan", "--format", "json", "--wordlists", dir_arg], text);
+    let found = json_lines(&out.stdout);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["kind"], "custom");
+    assert_eq!(found[0]["category"], "employee_id");
+    assert!(found[0]["confidence"].as_f64().unwrap() >= 0.9);
+    let out = run(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--wordlists",
+            dir_arg,
+            "--min-confidence",
+            "0.1",
+        ],
+        text,
+    );
+    let found = json_lines(&out.stdout);
+    assert_eq!(found.len(), 2, "the order number at 0.1: {found:?}");
+    assert_eq!(found[1]["kind"], "bank_card");
+    assert!(found[1]["confidence"].as_f64().unwrap() < 0.4);
+    let out = run(&["redact", "--wordlists", dir_arg], text);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "工号[EMPLOYEE_ID]，订单号4607598386756508"
+    );
+
+    std::fs::write(
+        dir.join("detectors.toml"),
+        "[[custom]]\nname = \"a\"\npattern = 'x'\n\n[[custom]]\nname = \"b\"\npattern = '(x'\n",
+    )
+    .unwrap();
+    let out = run(&["check-wordlists", dir_arg], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("detectors.toml:6"), "{err}");
+    let out = run(&["scan", "--wordlists", dir_arg], text);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a broken file is no silent default"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

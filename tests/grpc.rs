@@ -410,6 +410,184 @@ async fn broken_reload_keeps_the_old_lists() {
     assert!(found, "SIGHUP reloaded the lists");
 }
 
+/// `detectors.toml` beside the lists: custom detectors report through the
+/// service with their own label, context decides cards, a broken file is
+/// refused with its line and the old detectors stay, a fixed one reloads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detectors_file_loads_reloads_and_reports() {
+    let dir = copy_wordlists("detectors");
+    std::fs::write(
+        dir.join("detectors.toml"),
+        "[[custom]]\nname = \"employee_id\"\npattern = 'EMP-\\d{6}'\n",
+    )
+    .unwrap();
+    let admin = admin_token_args();
+    let server =
+        ServerProcess::start(&["--wordlists", dir.to_str().unwrap(), &admin[0], &admin[1]]);
+    let mut client = server.client().await;
+    let kinds = |r: &proto::ScanResponse| -> Vec<(i32, String, String)> {
+        r.findings
+            .iter()
+            .map(|f| {
+                let s = f.byte_span.unwrap();
+                (
+                    f.kind,
+                    f.category.clone(),
+                    format!("{}..{}", s.start, s.end),
+                )
+            })
+            .collect()
+    };
+    let scan =
+        async |client: &mut filter_server::proto::content_filter_client::ContentFilterClient<_>,
+               text: &str| { client.scan(scan_request(text)).await.unwrap().into_inner() };
+    let custom = proto::Kind::Custom as i32;
+    let r = scan(&mut client, "工号EMP-001234").await;
+    assert_eq!(
+        kinds(&r),
+        vec![(custom, "employee_id".into(), "6..16".into())]
+    );
+    assert!(r.findings[0].confidence >= 0.9, "{r:?}");
+    let redacted = client
+        .redact(RedactRequest {
+            text: "工号EMP-001234".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(redacted.text, "工号[EMPLOYEE_ID]");
+    // Order numbers are no cards; card numbers beside card words are.
+    let card = proto::Kind::BankCard as i32;
+    assert!(kinds(&scan(&mut client, "您的订单号4607598386756508，请查收").await).is_empty());
+    let r = scan(&mut client, "卡号4607598386756508").await;
+    assert_eq!(kinds(&r), vec![(card, "visa".into(), "6..22".into())]);
+    // A request's own threshold: 0.1 reports the order number too.
+    let low = client
+        .scan(ScanRequest {
+            min_confidence: Some(0.1),
+            ..scan_request("您的订单号4607598386756508，请查收")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(low.findings.len(), 1, "{low:?}");
+    assert!(low.findings[0].confidence < 0.4, "{low:?}");
+
+    let reload = || with_token(ReloadWordlistsRequest {}, ADMIN_TOKEN);
+    std::fs::write(
+        dir.join("detectors.toml"),
+        "[[custom]]\nname = \"ticket\"\npattern = 'TK\\d{8}'\n\n[[custom]]\nname = \"broken\"\npattern = '(EMP'\n",
+    )
+    .unwrap();
+    let err = client.reload_wordlists(reload()).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert!(
+        err.message().contains("detectors.toml:6"),
+        "{}",
+        err.message()
+    );
+    let r = scan(&mut client, "工号EMP-001234 TK12345678").await;
+    assert_eq!(
+        kinds(&r),
+        vec![(custom, "employee_id".into(), "6..16".into())],
+        "the old detectors stay in service"
+    );
+
+    std::fs::write(
+        dir.join("detectors.toml"),
+        "[[custom]]\nname = \"ticket\"\npattern = 'TK\\d{8}'\noperator = \"mask:2:0\"\n",
+    )
+    .unwrap();
+    assert!(
+        client
+            .reload_wordlists(reload())
+            .await
+            .unwrap()
+            .into_inner()
+            .ok
+    );
+    let r = scan(&mut client, "工号EMP-001234 TK12345678").await;
+    assert_eq!(kinds(&r), vec![(custom, "ticket".into(), "17..27".into())]);
+    let redacted = client
+        .redact(RedactRequest {
+            text: "TK12345678".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(redacted.text, "TK********");
+}
+
+/// One value of every kind, as library, CLI JSON and proto report it: a
+/// kind the registry gains and a surface forgets fails here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_round_trips_through_every_surface() {
+    let dir = copy_wordlists("every-kind");
+    std::fs::write(
+        dir.join("detectors.toml"),
+        "[[custom]]\nname = \"employee_id\"\npattern = 'EMP-\\d{6}'\n",
+    )
+    .unwrap();
+    let text = "身份证110101199003071233，信用代码91350100M000100Y43，\
+        密钥sk-proj-4Fq9xZ2LmN8pQ7rT1vW3yB6cD0eG5hJ，邮箱kf@shop.cn，车架号LFV2A21K6C3054321，\
+        护照E12345678，手机13800138000，IP 10.0.0.1，车牌京A·12345，卡号6222021234567890128，\
+        工号EMP-001234，网络赌博。";
+    let lexicon = Lexicon::from_dir(&dir).unwrap();
+    let scanner = Scanner::builder().words(lexicon).build().unwrap();
+    let library: Vec<(String, String)> = scanner
+        .scan(text)
+        .iter()
+        .map(|f| (f.kind().as_str().to_string(), f.as_str().to_string()))
+        .collect();
+    let mut every: Vec<&str> = filter_core::Kind::ALL.iter().map(|k| k.as_str()).collect();
+    let mut seen: Vec<&str> = library.iter().map(|(k, _)| k.as_str()).collect();
+    every.sort_unstable();
+    seen.sort_unstable();
+    assert_eq!(seen, every, "one finding of every kind: {library:?}");
+
+    let out = contentfilter_tests::run(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--wordlists",
+            dir.to_str().unwrap(),
+        ],
+        text.as_bytes(),
+    );
+    let cli: Vec<(String, String)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["kind"].as_str().unwrap().to_string(),
+                v["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(cli, library, "CLI JSON");
+
+    let server = ServerProcess::start(&["--wordlists", dir.to_str().unwrap()]);
+    let mut client = server.client().await;
+    let r = client.scan(scan_request(text)).await.unwrap().into_inner();
+    let grpc: Vec<(String, String)> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let name = proto::Kind::try_from(f.kind).unwrap().as_str_name();
+            let span = f.byte_span.unwrap();
+            (
+                name.strip_prefix("KIND_").unwrap().to_ascii_lowercase(),
+                text[span.start as usize..span.end as usize].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(grpc, library, "proto");
+}
+
 /// `--watch`: a change in the directory is reloaded without a signal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_reloads_a_changed_directory() {

@@ -25,6 +25,9 @@
 //! confidence = 0.9
 //! raise = ["工号"]
 //! max_chars = 64                  # longest match (streams hold this back)
+//! label = "EMPLOYEE_ID"           # `[EMPLOYEE_ID]` (default: the name)
+//! operator = "mask:0:2"           # its default operator (label, mask,
+//!                                 # mask:S:E, remove, label:TEXT)
 //!
 //! [allow]                         # exact values never reported
 //! phone = ["400-810-8888", "13800138000"]
@@ -43,7 +46,7 @@ use crate::lexicon::{Lexicon, LexiconBuilder};
 use crate::limits::Interrupt;
 use crate::offsets::floor_char;
 use crate::pii::custom::{CustomDetector, Validator};
-use crate::redact::canonical_value;
+use crate::redact::{canonical_value, Operator};
 
 /// The file of a word-list directory that configures the detectors.
 pub(crate) const DETECTORS_FILE: &str = "detectors.toml";
@@ -333,6 +336,8 @@ struct CustomFile {
     before: Option<usize>,
     after: Option<usize>,
     max_chars: Option<usize>,
+    label: Option<String>,
+    operator: Option<String>,
 }
 
 /// The line of the first occurrence of `needle` in `text` (1 if absent).
@@ -435,6 +440,12 @@ impl RuleParts<'_> {
         check_window(path, text, "after", f.after)?;
         let has_words = !(self.raise.is_empty() && self.lower.is_empty());
         let mut words = LexiconBuilder::new();
+        // Normalized (traditional script, full width, noise) but exact: a
+        // misspelt context word is no evidence, and fuzzy candidates would
+        // cost more than the rest of the judgement.
+        let exact = crate::lexicon::CategoryOptions::default().fuzzy(false);
+        words.category("raise", exact.clone());
+        words.category("lower", exact);
         for w in &self.raise {
             words.term("raise", w);
         }
@@ -479,12 +490,7 @@ fn build_custom(
         let line = line_of(text, &format!("name = \"{}\"", c.name))
             .max(line_of(text, &format!("name = '{}'", c.name)));
         let err = |reason: String| Error::word_list(path, line, reason);
-        let name_ok = !c.name.is_empty()
-            && c.name.len() <= 64
-            && c.name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !name_ok {
+        if !is_custom_name(&c.name) {
             return Err(err(format!(
                 "custom detector name {:?}: 1 to 64 letters, digits, `_` or `-`",
                 c.name
@@ -507,6 +513,24 @@ fn build_custom(
                 ))
             })?,
         };
+        let label = match &c.label {
+            Some(l) if is_custom_name(l) => l.clone(),
+            Some(l) => {
+                return Err(err(format!(
+                    "custom detector `{}`: label {l:?}: 1 to 64 letters, digits, `_` or `-`",
+                    c.name
+                )))
+            }
+            None => c.name.to_ascii_uppercase().replace('-', "_"),
+        };
+        // The hash operator needs the service's key, which this file must
+        // not hold: a policy sets hashing for every kind instead.
+        let operator = c
+            .operator
+            .as_deref()
+            .map(|spec| Operator::parse(spec, None))
+            .transpose()
+            .map_err(|e| err(format!("custom detector `{}`: {e}", c.name)))?;
         let max_chars = c.max_chars.unwrap_or(MAX_WINDOW_CHARS);
         check_window(path, text, "max_chars", Some(max_chars))?;
         let file = ContextFile {
@@ -528,6 +552,8 @@ fn build_custom(
             info: Arc::new(CustomInfo {
                 name: c.name.clone().into(),
                 index,
+                label: label.into(),
+                operator,
             }),
             pattern,
             validator,
@@ -535,6 +561,15 @@ fn build_custom(
         });
     }
     Ok((detectors, rules))
+}
+
+/// A custom detector's name or label: 1 to 64 ASCII letters, digits, `_`
+/// or `-`, so that it reads well as a category and inside `[LABEL]`.
+fn is_custom_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn build_allow(
@@ -582,6 +617,16 @@ mod tests {
                 "unknown validator",
             ),
             ("[allow]\nfax = [\"1\"]\n", 2, "unknown kind"),
+            (
+                "\n[[custom]]\nname = \"a\"\npattern = \"x\"\noperator = \"hash\"\n",
+                3,
+                "needs a key",
+            ),
+            (
+                "[[custom]]\nname = \"a\"\npattern = \"x\"\nlabel = \"A]\"\n",
+                2,
+                "label",
+            ),
             ("\n\nbogus = 1\n", 3, "unknown field"),
         ] {
             let e = Detectors::from_toml(text).unwrap_err();

@@ -2,7 +2,7 @@
 //! standard's examples and near misses, context in both directions,
 //! custom detectors with each validator, the allow list.
 
-use crate::{Detectors, Kind, LexiconBuilder, ScanOptions, Scanner};
+use crate::{Detectors, Kind, LexiconBuilder, Operator, RedactionPolicy, ScanOptions, Scanner};
 
 /// (kind, category, text) of every finding.
 fn found(text: &str) -> Vec<(Kind, String, String)> {
@@ -57,6 +57,12 @@ fn identifiers_from_their_standards() {
             &[(Kind::IdCard, "mo", "1234567(8)")],
         ),
         ("编号1234567(8)", &[]),
+        // Near misses of the Macau form: letters for digits, no parentheses.
+        ("澳门身份证1ABCDEF(8)", &[]),
+        ("澳门身份证1234567A8B", &[]),
+        ("澳门身份证2234567(8)", &[]),
+        ("澳门身份证1234567(A)", &[]),
+        ("澳门身份证1234567(8X", &[]),
         // Passports only beside a context word.
         (
             "护照号码E12345678",
@@ -296,4 +302,49 @@ fn a_broken_detectors_file_names_its_line() {
         .unwrap_err();
     assert_eq!(e.line(), Some(2), "{e}");
     assert!(e.to_string().contains("detectors.toml"), "{e}");
+}
+
+#[test]
+fn custom_detectors_redact_with_their_own_label_and_operator() {
+    let detectors = Detectors::from_toml(
+        r#"
+[[custom]]
+name = "employee-id"
+pattern = 'EMP-\d{6}'
+
+[[custom]]
+name = "ticket"
+pattern = 'TK\d{8}'
+label = "TICKET_NO"
+
+[[custom]]
+name = "member"
+pattern = 'M\d{8}'
+operator = "mask:1:2"
+"#,
+    )
+    .unwrap();
+    let lexicon = LexiconBuilder::new().detectors(detectors).build().unwrap();
+    let scanner = Scanner::builder().words(lexicon).build().unwrap();
+    let text = "EMP-001234, TK12345678, M12345678, 电话13800138000";
+    assert_eq!(
+        scanner.redact(text, &RedactionPolicy::new()),
+        "[EMPLOYEE_ID], [TICKET_NO], M******78, 电话[PHONE]"
+    );
+    // A policy that sets custom findings overrides every detector's own.
+    let policy = RedactionPolicy::new().with(Kind::Custom, Operator::remove());
+    assert_eq!(scanner.redact(text, &policy), ", , , 电话[PHONE]");
+    // Streams redact the same way.
+    let mut stream = scanner.stream(&ScanOptions::default(), RedactionPolicy::new());
+    let mut out = String::new();
+    for piece in [
+        "EMP-00",
+        "1234, TK1234",
+        "5678, M1234567",
+        "8, 电话13800138000",
+    ] {
+        out.push_str(&stream.push(piece).text);
+    }
+    out.push_str(&stream.finish().text);
+    assert_eq!(out, "[EMPLOYEE_ID], [TICKET_NO], M******78, 电话[PHONE]");
 }

@@ -34,6 +34,10 @@ enum ErrorKind {
     File { path: PathBuf, reason: String },
     /// A scan stopped by its [`ScanLimits`](crate::ScanLimits).
     Interrupted(Interruption),
+    /// A vault may not grow past this many entries.
+    VaultFull(usize),
+    /// Bytes that do not open as a sealed vault.
+    VaultRefused(&'static str),
 }
 
 /// Why a scan stopped before its end.
@@ -94,6 +98,29 @@ impl Error {
         }
     }
 
+    pub(crate) fn vault_full(max: usize) -> Error {
+        Error {
+            kind: ErrorKind::VaultFull(max),
+        }
+    }
+
+    pub(crate) fn vault_refused(reason: &'static str) -> Error {
+        Error {
+            kind: ErrorKind::VaultRefused(reason),
+        }
+    }
+
+    /// Whether a [`Vault`](crate::Vault) refused a value for being full.
+    pub fn is_vault_full(&self) -> bool {
+        matches!(self.kind, ErrorKind::VaultFull(_))
+    }
+
+    /// Whether bytes did not open as a sealed vault: not one, changed,
+    /// or sealed with a key that was not given.
+    pub fn is_vault_refused(&self) -> bool {
+        matches!(self.kind, ErrorKind::VaultRefused(_))
+    }
+
     pub(crate) fn interrupted(why: Interruption) -> Error {
         Error {
             kind: ErrorKind::Interrupted(why),
@@ -122,7 +149,10 @@ impl Error {
         match &self.kind {
             ErrorKind::WordList { file, .. } | ErrorKind::Settings { file, .. } => Some(file),
             ErrorKind::Io { path, .. } | ErrorKind::File { path, .. } => Some(path),
-            ErrorKind::InvalidOption { .. } | ErrorKind::Interrupted(_) => None,
+            ErrorKind::InvalidOption { .. }
+            | ErrorKind::Interrupted(_)
+            | ErrorKind::VaultFull(_)
+            | ErrorKind::VaultRefused(_) => None,
         }
     }
 
@@ -156,6 +186,10 @@ impl fmt::Display for Error {
             ErrorKind::Interrupted(Interruption::Deadline) => {
                 f.write_str("the scan passed its deadline")
             }
+            ErrorKind::VaultFull(max) => {
+                write!(f, "the vault is full: it holds at most {max} values")
+            }
+            ErrorKind::VaultRefused(reason) => write!(f, "vault refused: {reason}"),
         }
     }
 }

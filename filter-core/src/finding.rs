@@ -66,6 +66,12 @@ pub(crate) struct CustomInfo {
     pub(crate) name: Box<str>,
     /// Its index among the custom detectors of its configuration.
     pub(crate) index: usize,
+    /// What `[LABEL]` a redaction writes for it (default: the name in
+    /// upper case, `-` as `_`).
+    pub(crate) label: Box<str>,
+    /// Its own default operator, used unless a policy sets one for
+    /// [`Kind::Custom`].
+    pub(crate) operator: Option<crate::redact::Operator>,
 }
 
 #[derive(Clone, Debug)]
@@ -101,9 +107,9 @@ impl Detail {
         }
     }
 
-    fn custom(&self) -> Option<usize> {
+    fn custom(&self) -> Option<&CustomInfo> {
         match self {
-            Detail::Custom(c) => Some(c.index),
+            Detail::Custom(c) => Some(c),
             _ => None,
         }
     }
@@ -179,6 +185,11 @@ impl<'h> Finding<'h> {
 
     /// The index of the custom detector that found this, for its rules.
     pub(crate) fn custom_index(&self) -> Option<usize> {
+        self.detail.custom().map(|c| c.index)
+    }
+
+    /// The custom detector that found this.
+    pub(crate) fn custom_info(&self) -> Option<&CustomInfo> {
         self.detail.custom()
     }
 
@@ -273,6 +284,15 @@ impl<'h> Finding<'h> {
     /// the detector's name for custom detectors; empty otherwise.
     pub fn category(&self) -> &str {
         self.detail.category()
+    }
+
+    /// What a label redaction writes between brackets: the kind's label
+    /// (`PHONE`, `ID_CARD`), or a custom detector's own (`EMPLOYEE_ID`).
+    pub fn label(&self) -> &str {
+        match self.detail.custom() {
+            Some(c) => &c.label,
+            None => self.kind.label(),
+        }
     }
 
     /// The list term a sensitive word matched, as written in the list.

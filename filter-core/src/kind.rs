@@ -30,6 +30,16 @@ pub(crate) enum Canonical {
     Term,
 }
 
+/// What the default [`RedactionPolicy`](crate::RedactionPolicy) does with
+/// a kind's findings.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Redaction {
+    /// `[LABEL]`: personal data, whose kind a model still needs to read.
+    Label,
+    /// One `*` per character: sensitive words, whose length may show.
+    MaskAll,
+}
+
 /// Context words a kind's confidence reacts to, and its confidence
 /// without them. The built-in defaults of a kind; a detectors file may
 /// replace them.
@@ -67,6 +77,8 @@ pub(crate) struct KindSpec {
     /// One line for help texts.
     pub(crate) summary: &'static str,
     pub(crate) canonical: Canonical,
+    /// The default operator.
+    pub(crate) redaction: Redaction,
     pub(crate) context: ContextDefaults,
     /// The token forms of this kind that the personal-data pass tries.
     pub(crate) tokens: &'static [&'static dyn crate::pii::TokenRule],

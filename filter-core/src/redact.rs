@@ -9,7 +9,7 @@ use sha2::Sha256;
 
 use crate::error::Error;
 use crate::finding::{Finding, Kind};
-use crate::kind::Canonical;
+use crate::kind::{Canonical, Redaction};
 
 /// The secret key of the [`Operator::hash`] tokens.
 ///
@@ -85,6 +85,9 @@ impl fmt::Debug for HashKey {
         f.write_str("HashKey(<redacted>)")
     }
 }
+
+/// The hex digits of a hash token when none are given.
+const DEFAULT_HASH_HEX_LEN: usize = 8;
 
 /// What replaces one finding.
 ///
@@ -199,6 +202,58 @@ impl Operator {
         }))
     }
 
+    /// Parses an operator as the command line, the service's configuration
+    /// and `detectors.toml` write it: `label`, `label:TEXT`, `mask`,
+    /// `mask:KEEP_START:KEEP_END`, `remove`, `hash` or `hash:HEXLEN` (8 hex
+    /// digits by default; the hash forms need `hash_key`).
+    ///
+    /// ```
+    /// use filter_core::Operator;
+    ///
+    /// assert_eq!(Operator::parse("mask:3:4", None)?, Operator::mask(3, 4));
+    /// assert!(Operator::parse("hash", None).is_err());
+    /// # Ok::<(), filter_core::Error>(())
+    /// ```
+    pub fn parse(spec: &str, hash_key: Option<&HashKey>) -> Result<Operator, Error> {
+        let fail = |reason: String| Error::invalid_option("operator", reason);
+        let (name, arg) = match spec.split_once(':') {
+            Some((n, a)) => (n, Some(a)),
+            None => (spec, None),
+        };
+        match (name, arg) {
+            ("label", None) => Ok(Operator::label()),
+            ("label", Some(text)) => Ok(Operator::label_text(text)),
+            ("mask", None) => Ok(Operator::mask(0, 0)),
+            ("mask", Some(keep)) => {
+                let (a, b) = keep.split_once(':').ok_or_else(|| {
+                    fail("mask takes KEEP_START:KEEP_END, such as mask:3:4".into())
+                })?;
+                let count = |n: &str| {
+                    n.parse::<usize>()
+                        .map_err(|_| fail(format!("bad keep count `{n}`")))
+                };
+                Ok(Operator::mask(count(a)?, count(b)?))
+            }
+            ("remove", None) => Ok(Operator::remove()),
+            ("hash", len) => {
+                let key = hash_key.ok_or_else(|| {
+                    fail("the hash operator needs a key (a hash key file)".into())
+                })?;
+                let len = match len {
+                    Some(l) => l
+                        .parse()
+                        .map_err(|_| fail(format!("bad hash length `{l}`")))?,
+                    None => DEFAULT_HASH_HEX_LEN,
+                };
+                Operator::hash(key.as_bytes(), len)
+            }
+            _ => Err(fail(format!(
+                "unknown operator `{spec}` (expected label, label:TEXT, mask, mask:S:E, \
+                 remove, hash, hash:LEN)"
+            ))),
+        }
+    }
+
     /// The operator's name: `label`, `mask`, `remove` or `hash`.
     pub fn name(&self) -> &'static str {
         match self.0 {
@@ -213,7 +268,7 @@ impl Operator {
         match &self.0 {
             Op::Label(None) => {
                 out.push('[');
-                out.push_str(f.kind().label());
+                out.push_str(f.label());
                 out.push(']');
             }
             Op::Label(Some(text)) => out.push_str(text),
@@ -258,7 +313,7 @@ impl Operator {
                 mac.update(canonical(f).as_bytes());
                 let tag = mac.finalize().into_bytes();
                 out.push('[');
-                out.push_str(f.kind().label());
+                out.push_str(f.label());
                 out.push(':');
                 let hex = tag
                     .iter()
@@ -365,10 +420,14 @@ fn phone_national(s: &str) -> String {
 ///
 /// By default personal data is replaced by its label (`[PHONE]`), which
 /// keeps prompts readable for a model, and sensitive words are masked with
-/// one `*` per character.
+/// one `*` per character. A custom detector's findings take the operator
+/// its configuration gives (`operator = "mask:0:4"` in `detectors.toml`)
+/// and its own label, unless the policy sets one for [`Kind::Custom`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RedactionPolicy {
     ops: [Operator; Kind::ALL.len()],
+    /// Whether [`Kind::Custom`] was set, overriding the detectors' own.
+    custom_set: bool,
 }
 
 impl Default for RedactionPolicy {
@@ -380,11 +439,14 @@ impl Default for RedactionPolicy {
 impl RedactionPolicy {
     /// The default policy.
     pub fn new() -> RedactionPolicy {
-        let ops = Kind::ALL.map(|k| match k {
-            Kind::SensitiveWord => Operator::mask(0, 0),
-            _ => Operator::label(),
+        let ops = Kind::ALL.map(|k| match k.spec().redaction {
+            Redaction::Label => Operator::label(),
+            Redaction::MaskAll => Operator::mask(0, 0),
         });
-        RedactionPolicy { ops }
+        RedactionPolicy {
+            ops,
+            custom_set: false,
+        }
     }
 
     /// This policy with `op` for `kind`.
@@ -396,12 +458,24 @@ impl RedactionPolicy {
     /// Sets the operator for `kind`.
     pub fn set(&mut self, kind: Kind, op: Operator) -> &mut RedactionPolicy {
         self.ops[kind.index()] = op;
+        self.custom_set |= kind == Kind::Custom;
         self
     }
 
-    /// The operator for `kind`.
+    /// The operator for `kind` (for custom detectors with an operator of
+    /// their own, the one used when the policy sets none is theirs).
     pub fn operator(&self, kind: Kind) -> &Operator {
         &self.ops[kind.index()]
+    }
+
+    /// The operator for one finding: its kind's, or its custom
+    /// detector's own when the policy leaves custom findings alone.
+    fn operator_for<'a>(&'a self, f: &'a Finding<'_>) -> &'a Operator {
+        let own = match f.custom_info() {
+            Some(info) if !self.custom_set => info.operator.as_ref(),
+            _ => None,
+        };
+        own.unwrap_or(&self.ops[f.kind().index()])
     }
 
     /// Applies the policy to findings of `text` (sorted, non-overlapping, as
@@ -419,7 +493,7 @@ impl RedactionPolicy {
                 continue;
             }
             out.push_str(&text[at..f.start()]);
-            self.ops[f.kind().index()].apply(f, &mut out);
+            self.operator_for(f).apply(f, &mut out);
             at = f.end();
         }
         out.push_str(&text[at..]);
@@ -428,6 +502,6 @@ impl RedactionPolicy {
 
     /// Appends the replacement for one finding to `out`.
     pub(crate) fn replace_into(&self, f: &Finding<'_>, out: &mut String) {
-        self.ops[f.kind().index()].apply(f, out);
+        self.operator_for(f).apply(f, out);
     }
 }

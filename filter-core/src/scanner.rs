@@ -11,6 +11,7 @@ use crate::limits::{Interrupt, ScanLimits};
 use crate::overlap;
 use crate::pii::custom::{self, CustomCursor};
 use crate::pii::{date, PiiDetectors, PiiKinds};
+use crate::pseudonym::Vault;
 use crate::redact::RedactionPolicy;
 use crate::stream::{StreamDetectors, StreamScanner};
 
@@ -346,5 +347,21 @@ impl Scanner {
     pub fn redact<'h>(&self, text: &'h str, policy: &RedactionPolicy) -> Cow<'h, str> {
         let findings = self.scan(text);
         policy.apply(text, &findings)
+    }
+
+    /// `text` with personal data replaced by numbered placeholders
+    /// (`[PHONE_1]`) recorded in `vault`, and sensitive words replaced as
+    /// `policy` says (they are never pseudonymized). A value the vault
+    /// already holds, however it is written, gets its placeholder again;
+    /// [`Vault::restore`] puts the values back. Fails, leaving the vault
+    /// as it was, when the vault would grow past its limit.
+    pub fn pseudonymize(
+        &self,
+        text: &str,
+        vault: &mut Vault,
+        policy: &RedactionPolicy,
+    ) -> Result<String, Error> {
+        let findings = self.scan(text);
+        vault.pseudonymize(text, &findings, policy)
     }
 }

@@ -44,6 +44,13 @@ pub(crate) fn piece() -> impl Strategy<Value = String> {
         Just("-".to_string()),
         Just("，".to_string()),
         Just("号".to_string()),
+        // Context words, which raise or lower a value's confidence.
+        Just("订单号".to_string()),
+        Just("卡号".to_string()),
+        Just("护照".to_string()),
+        // Placeholders a user or a model wrote.
+        Just("[PHONE_1]".to_string()),
+        Just("【phone_2】".to_string()),
         "[0-9]{1,22}",
         "[0-9 \\-+()@.a-zX*]{0,8}",
         "[0-9A-Z:.()·]{0,8}",

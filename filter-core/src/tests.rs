@@ -451,6 +451,22 @@ fn buried_in_longer_digit_runs() {
     }
 }
 
+/// An 18-digit number with a real region and birth date but a wrong check
+/// character is a mistyped ID number, not a card, even when it passes Luhn
+/// in a card network's range (UnionPay 62, 18 digits).
+#[test]
+fn a_mistyped_id_number_is_no_card() {
+    let mistyped = "620102199003071232";
+    assert_eq!(found(&format!("号码{mistyped}")), vec![]);
+    assert_eq!(found(&format!("卡号{mistyped}")), vec![]);
+    // The same digits with an impossible birth date are a card.
+    let card = "620102199013071230";
+    assert_eq!(
+        found(&format!("卡号{card}")),
+        vec![(Kind::BankCard, card.to_string())]
+    );
+}
+
 #[test]
 fn full_width_digits() {
     let text = "电话：１３８００１３８０００。";

@@ -28,43 +28,13 @@ pub fn parse_setting(
         .trim()
         .parse()
         .map_err(|e: filter_core::UnknownKind| fail(e.to_string()))?;
-    let op = parse_operator(op.trim(), hash_key).map_err(fail)?;
+    let op = Operator::parse(op.trim(), hash_key).map_err(|e| match hash_key {
+        None if op.trim().starts_with("hash") => {
+            fail(format!("{e}: --hash-key-file or FILTER_HASH_KEY_FILE"))
+        }
+        _ => fail(e.to_string()),
+    })?;
     Ok((kind, op))
-}
-
-/// Parses an operator: `label`, `label:TEXT`, `mask`, `mask:S:E`,
-/// `remove`, `hash`, `hash:HEXLEN`.
-fn parse_operator(s: &str, hash_key: Option<&HashKey>) -> Result<Operator, String> {
-    let (name, arg) = match s.split_once(':') {
-        Some((n, a)) => (n, Some(a)),
-        None => (s, None),
-    };
-    match (name, arg) {
-        ("label", None) => Ok(Operator::label()),
-        ("label", Some(text)) => Ok(Operator::label_text(text)),
-        ("mask", None) => Ok(Operator::mask(0, 0)),
-        ("mask", Some(keep)) => {
-            let (a, b) = keep
-                .split_once(':')
-                .ok_or("mask takes KEEP_START:KEEP_END, such as mask:3:4")?;
-            let a = a.parse().map_err(|_| format!("bad keep count `{a}`"))?;
-            let b = b.parse().map_err(|_| format!("bad keep count `{b}`"))?;
-            Ok(Operator::mask(a, b))
-        }
-        ("remove", None) => Ok(Operator::remove()),
-        ("hash", len) => {
-            let key = hash_key
-                .ok_or("the hash operator needs a key (--hash-key-file or FILTER_HASH_KEY_FILE)")?;
-            let len = match len {
-                Some(l) => l.parse().map_err(|_| format!("bad hash length `{l}`"))?,
-                None => 8,
-            };
-            Operator::hash(key.as_bytes(), len).map_err(|e| e.to_string())
-        }
-        _ => Err(format!(
-            "unknown operator `{s}` (expected label, label:TEXT, mask, mask:S:E, remove, hash, hash:LEN)"
-        )),
-    }
 }
 
 /// A policy from `KIND=OP` settings over the default policy.
@@ -95,7 +65,8 @@ mod tests {
             parse_setting("EMAIL=remove", None).unwrap().1,
             Operator::remove()
         );
-        assert!(parse_setting("phone=hash", None).is_err());
+        let e = parse_setting("phone=hash", None).unwrap_err().to_string();
+        assert!(e.contains("FILTER_HASH_KEY_FILE"), "{e}");
         assert!(parse_setting("phone=hash:8", Some(&key)).is_ok());
         assert!(parse_setting("fax=label", None).is_err());
         assert!(parse_setting("phone", None).is_err());

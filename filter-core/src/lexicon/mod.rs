@@ -41,6 +41,7 @@ pub(crate) const SPEC: crate::kind::KindSpec = crate::kind::KindSpec {
     label: "SENSITIVE_WORD",
     summary: "a term of a sensitive-word list (normalized, fuzzy)",
     canonical: crate::kind::Canonical::Term,
+    redaction: crate::kind::Redaction::MaskAll,
     context: crate::kind::ContextDefaults::strong(1.0),
     tokens: &[],
 };

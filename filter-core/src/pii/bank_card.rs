@@ -1,12 +1,13 @@
 //! Payment card numbers: a network's issuer ranges and lengths, and Luhn.
 
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "bank_card",
     label: "BANK_CARD",
     summary: "payment card number in a network's ranges and lengths, passing Luhn",
     canonical: Canonical::Digits,
+    redaction: Redaction::Label,
     context: ContextDefaults {
         base: 0.5,
         raise: &[
@@ -64,9 +65,10 @@ pub(crate) fn luhn(d: &[u8]) -> bool {
         .enumerate()
         .map(|(i, &x)| {
             let x = u32::from(x) << (i % 2);
-            // The digit sum of a product of at most 18 (`x - 9` above 9 is
-            // the same, but its `>`/`>=` mutants cannot be told apart).
-            x / 10 + x % 10
+            // The digit sum of a product of at most 18, `x / 10 + x % 10`,
+            // taken mod 10 with the whole sum, where `x % 10` is `x`. (The
+            // longer forms have mutants that no input tells apart.)
+            x / 10 + x
         })
         .sum();
     sum.is_multiple_of(10)

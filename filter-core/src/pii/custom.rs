@@ -3,13 +3,14 @@
 //! beside the word lists. Their findings are of kind `custom`, with the
 //! detector's name as category.
 
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "custom",
     label: "CUSTOM",
     summary: "a custom detector's match (the category names the detector)",
     canonical: Canonical::AsIs,
+    redaction: Redaction::Label,
     context: ContextDefaults::strong(0.9),
     tokens: &[],
 };

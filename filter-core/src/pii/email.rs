@@ -1,12 +1,13 @@
 //! Email addresses, found from their `@`.
 
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "email",
     label: "EMAIL",
     summary: "email address",
     canonical: Canonical::Lowercase,
+    redaction: Redaction::Label,
     context: ContextDefaults::strong(0.95),
     tokens: &[],
 };

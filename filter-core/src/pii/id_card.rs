@@ -5,13 +5,14 @@
 use super::date::{is_birth_date, Ymd};
 use super::token::{all_digits, base36, Read, Token, TokenRule};
 use crate::finding::Kind;
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "id_card",
     label: "ID_CARD",
     summary: "resident identity number: mainland (GB 11643-1999), Hong Kong, Macau, Taiwan",
     canonical: Canonical::Alphanumeric,
+    redaction: Redaction::Label,
     context: ContextDefaults {
         base: 0.95,
         raise: &[
@@ -189,8 +190,10 @@ pub(crate) fn tw_valid(c: &[u8]) -> bool {
         return false;
     }
     let weights = [8, 7, 6, 5, 4, 3, 2, 1, 1];
+    // The letter's code: tens digit weight 1, units digit weight 9; the
+    // sum is taken mod 10, where `code * 9` is `(code % 10) * 9`.
     let sum = code / 10
-        + (code % 10) * 9
+        + code * 9
         + c[1..]
             .iter()
             .zip(weights)

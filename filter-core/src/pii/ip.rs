@@ -5,13 +5,14 @@
 
 use super::token::{Read, Token, TokenRule};
 use crate::finding::Kind;
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "ip_address",
     label: "IP_ADDRESS",
     summary: "IPv4 and IPv6 addresses",
     canonical: Canonical::Lowercase,
+    redaction: Redaction::Label,
     context: ContextDefaults {
         base: 0.6,
         raise: &[

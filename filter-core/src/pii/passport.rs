@@ -12,13 +12,14 @@
 
 use super::token::{all_digits, Read, Token, TokenRule};
 use crate::finding::Kind;
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "passport",
     label: "PASSPORT",
     summary: "mainland passport or travel permit number (beside a context word)",
     canonical: Canonical::Alphanumeric,
+    redaction: Redaction::Label,
     context: ContextDefaults {
         base: 0.2,
         raise: &[

@@ -1,13 +1,14 @@
 //! Mainland China phone numbers: mobile numbers (category `mobile`) and
 //! landlines (`landline`), both read by the number pass.
 
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "phone",
     label: "PHONE",
     summary: "mainland phone number: mobile (MIIT segments, +86) or landline (area code)",
     canonical: Canonical::Phone,
+    redaction: Redaction::Label,
     context: ContextDefaults {
         base: 0.9,
         raise: &[

@@ -5,13 +5,14 @@
 
 use super::token::{Read, Token, TokenRule};
 use crate::finding::Kind;
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "license_plate",
     label: "LICENSE_PLATE",
     summary: "mainland licence plate (province, city letter, 5 or 6 characters)",
     canonical: Canonical::Alphanumeric,
+    redaction: Redaction::Label,
     context: ContextDefaults {
         base: 0.5,
         raise: &["车牌", "车牌号", "牌照", "号牌", "plate", "车辆"],

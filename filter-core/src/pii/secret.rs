@@ -1,12 +1,13 @@
 //! Credentials that users paste into prompts by mistake.
 
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "secret",
     label: "SECRET",
     summary: "credential: OpenAI, Anthropic, AWS or Alibaba Cloud key",
     canonical: Canonical::AsIs,
+    redaction: Redaction::Label,
     context: ContextDefaults::strong(0.95),
     tokens: &[],
 };

@@ -9,13 +9,14 @@
 
 use super::token::{base36, Read, Token, TokenRule};
 use crate::finding::Kind;
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "uscc",
     label: "USCC",
     summary: "Unified Social Credit Code (GB 32100-2015, both check characters)",
     canonical: Canonical::Alphanumeric,
+    redaction: Redaction::Label,
     context: ContextDefaults::strong(0.95),
     tokens: &[&UsccRule],
 };

@@ -5,13 +5,14 @@
 
 use super::token::{Read, Token, TokenRule};
 use crate::finding::Kind;
-use crate::kind::{Canonical, ContextDefaults, KindSpec};
+use crate::kind::{Canonical, ContextDefaults, KindSpec, Redaction};
 
 pub(crate) const SPEC: KindSpec = KindSpec {
     name: "vin",
     label: "VIN",
     summary: "vehicle identification number (ISO 3779, GB 16735 check digit)",
     canonical: Canonical::Alphanumeric,
+    redaction: Redaction::Label,
     context: ContextDefaults {
         base: 0.7,
         raise: &[

@@ -1,0 +1,123 @@
+//! Reading placeholders as models write them back: `[PHONE_1]`,
+//! `［PHONE_1］`, `【phone_1】`, full-width letters and digits.
+
+use std::ops::Range;
+
+use memchr::memchr3_iter;
+
+use crate::redact::fold_full_width;
+
+/// The longest label read (a custom detector's label is at most 64).
+const MAX_LABEL: usize = 64;
+/// The most digits of a placeholder's number.
+const MAX_NUMBER_DIGITS: usize = 9;
+
+/// One placeholder-shaped token in a text.
+pub(crate) struct Placeholder {
+    /// Its span, brackets included.
+    pub(crate) range: Range<usize>,
+    /// `PHONE_1`: label upper case, ASCII, no brackets.
+    pub(crate) key: String,
+}
+
+/// Whether `c` opens a placeholder.
+fn is_open(c: char) -> bool {
+    matches!(c, '[' | '［' | '【')
+}
+
+/// Whether `c` closes one.
+pub(crate) fn is_close(c: char) -> bool {
+    matches!(c, ']' | '］' | '】')
+}
+
+/// Every placeholder-shaped token of `text`, left to right, not
+/// overlapping: an opening bracket, a label of letters, digits, `_` or
+/// `-`, `_`, a number, a closing bracket.
+pub(crate) fn find_all(text: &str) -> impl Iterator<Item = Placeholder> + '_ {
+    // `[`, and the lead bytes of `［` (EF BC BB) and `【` (E3 80 90).
+    let mut next = 0;
+    memchr3_iter(b'[', 0xEF, 0xE3, text.as_bytes()).filter_map(move |i| {
+        if i < next || !text.is_char_boundary(i) {
+            return None;
+        }
+        let p = read_at(text, i)?;
+        next = p.range.end;
+        Some(p)
+    })
+}
+
+/// The placeholder that starts at byte `i`, if one does.
+pub(crate) fn read_at(text: &str, i: usize) -> Option<Placeholder> {
+    let mut chars = text[i..].char_indices();
+    let (_, open) = chars.next()?;
+    if !is_open(open) {
+        return None;
+    }
+    let mut key = String::new();
+    for (at, c) in chars {
+        if is_close(c) {
+            return well_formed(&key).then(|| Placeholder {
+                range: i..i + at + c.len_utf8(),
+                key,
+            });
+        }
+        let c = fold_full_width(c);
+        let c = if c == '＿' { '_' } else { c };
+        if !(c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || key.len() > MAX_LABEL + 1 + MAX_NUMBER_DIGITS
+        {
+            return None;
+        }
+        key.push(c.to_ascii_uppercase());
+    }
+    None
+}
+
+/// `LABEL_N`: a label, `_`, a number without leading zero.
+fn well_formed(key: &str) -> bool {
+    let Some((label, number)) = key.rsplit_once('_') else {
+        return false;
+    };
+    !label.is_empty()
+        && label.len() <= MAX_LABEL
+        && !number.is_empty()
+        && number.len() <= MAX_NUMBER_DIGITS
+        && !number.starts_with('0')
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_models_write() {
+        fn keys(t: &str) -> Vec<(String, &str)> {
+            find_all(t).map(|p| (p.key, &t[p.range])).collect()
+        }
+        assert_eq!(
+            keys("a[PHONE_1]b［ID_CARD_12］【phone_1】[Phone_1】[ＰＨＯＮＥ＿２]"),
+            vec![
+                ("PHONE_1".into(), "[PHONE_1]"),
+                ("ID_CARD_12".into(), "［ID_CARD_12］"),
+                ("PHONE_1".into(), "【phone_1】"),
+                ("PHONE_1".into(), "[Phone_1】"),
+                ("PHONE_2".into(), "[ＰＨＯＮＥ＿２]"),
+            ]
+        );
+        for not in [
+            "[PHONE]",
+            "[PHONE_]",
+            "[_1]",
+            "[PHONE_01]",
+            "[PHONE 1]",
+            "[PHONE_1",
+            "PHONE_1]",
+            "[PHONE_1x]",
+        ] {
+            assert!(keys(not).is_empty(), "{not}");
+        }
+        // A bracket inside a broken token does not hide the next one.
+        assert_eq!(keys("[[PHONE_3]").len(), 1);
+    }
+}

@@ -1,0 +1,202 @@
+//! Pseudonyms: placeholders per value across turns, restore as models
+//! write placeholders back, sealing, limits; properties over generated
+//! texts.
+
+use proptest::prelude::*;
+
+use crate::redact::canonical_value;
+use crate::test_texts::text;
+use crate::{RedactionPolicy, Scanner, Vault, VaultKey};
+
+fn key(tag: &str) -> VaultKey {
+    VaultKey::new(format!("a test key of enough bytes: {tag}").as_bytes()).unwrap()
+}
+
+#[test]
+fn one_value_one_placeholder_across_turns() {
+    let scanner = Scanner::new();
+    let policy = RedactionPolicy::new();
+    let mut vault = Vault::new();
+    let first = scanner
+        .pseudonymize(
+            "身份证110101199003071233，手机13800138000，邮箱kf@shop.cn",
+            &mut vault,
+            &policy,
+        )
+        .unwrap();
+    assert_eq!(first, "身份证[ID_CARD_1]，手机[PHONE_1]，邮箱[EMAIL_1]");
+    // The second turn travels sealed and reuses the first's placeholders.
+    let k = key("turns");
+    let mut vault = Vault::open([&k], &vault.seal(&k)).unwrap();
+    let second = scanner
+        .pseudonymize(
+            "+86 138 0013 8000 和 13900139000，KF@Shop.cn",
+            &mut vault,
+            &policy,
+        )
+        .unwrap();
+    assert_eq!(second, "[PHONE_1] 和 [PHONE_2]，[EMAIL_1]");
+    assert_eq!(vault.len(), 4);
+    assert_eq!(
+        vault.restore("请联系【phone_2】或［PHONE_1］，[ID_CARD_1]，[EMAIL_9]"),
+        "请联系13900139000或13800138000，110101199003071233，[EMAIL_9]"
+    );
+    assert_eq!(vault.original("[phone_1]"), Some("13800138000"));
+}
+
+#[test]
+fn sensitive_words_follow_the_policy() {
+    let lexicon = crate::LexiconBuilder::new()
+        .term("gambling", "网络赌博")
+        .build()
+        .unwrap();
+    let scanner = Scanner::builder().words(lexicon).build().unwrap();
+    let mut vault = Vault::new();
+    let out = scanner
+        .pseudonymize("网络赌博找13800138000", &mut vault, &RedactionPolicy::new())
+        .unwrap();
+    assert_eq!(out, "****找[PHONE_1]");
+    assert_eq!(vault.len(), 1);
+}
+
+#[test]
+fn a_placeholder_in_the_text_is_never_given_out() {
+    let mut vault = Vault::new();
+    let out = Scanner::new()
+        .pseudonymize(
+            "模板[PHONE_1]，号码13800138000",
+            &mut vault,
+            &RedactionPolicy::new(),
+        )
+        .unwrap();
+    assert_eq!(out, "模板[PHONE_1]，号码[PHONE_2]");
+    assert_eq!(vault.restore(&out), "模板[PHONE_1]，号码13800138000");
+}
+
+#[test]
+fn a_full_vault_refuses_and_stays_as_it_was() {
+    let scanner = Scanner::new();
+    let policy = RedactionPolicy::new();
+    let mut vault = Vault::new().with_max_entries(2);
+    scanner
+        .pseudonymize("13800138000", &mut vault, &policy)
+        .unwrap();
+    let before = vault.clone();
+    let e = scanner
+        .pseudonymize("13900139000 13700137000 13800138000", &mut vault, &policy)
+        .unwrap_err();
+    assert!(e.is_vault_full(), "{e}");
+    assert!(e.to_string().contains("at most 2"), "{e}");
+    assert_eq!(vault, before);
+    // A value it holds still goes through.
+    assert_eq!(
+        scanner
+            .pseudonymize("13800138000", &mut vault, &policy)
+            .unwrap(),
+        "[PHONE_1]"
+    );
+    let again = scanner
+        .pseudonymize("13900139000", &mut vault, &policy)
+        .unwrap();
+    assert_eq!(again, "[PHONE_2]", "the failed call gave out no number");
+}
+
+#[test]
+fn custom_detectors_use_their_label() {
+    let detectors =
+        crate::Detectors::from_toml("[[custom]]\nname = \"employee-id\"\npattern = 'EMP-\\d{6}'\n")
+            .unwrap();
+    let lexicon = crate::LexiconBuilder::new()
+        .detectors(detectors)
+        .build()
+        .unwrap();
+    let scanner = Scanner::builder().words(lexicon).build().unwrap();
+    let mut vault = Vault::new();
+    let out = scanner
+        .pseudonymize(
+            "EMP-000001, EMP-000002",
+            &mut vault,
+            &RedactionPolicy::new(),
+        )
+        .unwrap();
+    assert_eq!(out, "[EMPLOYEE_ID_1], [EMPLOYEE_ID_2]");
+    assert_eq!(vault.restore(&out), "EMP-000001, EMP-000002");
+}
+
+#[test]
+fn sealed_vaults_are_tamper_evident() {
+    let scanner = Scanner::new();
+    let mut vault = Vault::new();
+    scanner
+        .pseudonymize(
+            "13800138000 kf@shop.cn",
+            &mut vault,
+            &RedactionPolicy::new(),
+        )
+        .unwrap();
+    let k = key("tamper");
+    let sealed = vault.seal(&k);
+    assert_ne!(sealed, vault.seal(&k), "a fresh nonce per seal");
+    assert_eq!(Vault::open([&k], &sealed).unwrap(), vault);
+    for i in 0..sealed.len() {
+        for bit in [0x01, 0x80] {
+            let mut bad = sealed.clone();
+            bad[i] ^= bit;
+            let e = Vault::open([&k], &bad).unwrap_err();
+            assert!(e.is_vault_refused(), "byte {i}: {e}");
+        }
+    }
+    for len in [0, 3, 12, 36, sealed.len() - 1] {
+        assert!(Vault::open([&k], &sealed[..len]).is_err(), "{len}");
+    }
+    // Rotation: the old key opens among others; a foreign key does not.
+    let new = key("new");
+    assert_eq!(Vault::open([&new, &k], &sealed).unwrap(), vault);
+    let e = Vault::open([&new], &sealed).unwrap_err();
+    assert!(e.to_string().contains("not configured"), "{e}");
+    assert!(VaultKey::new(b"short").is_err());
+}
+
+/// The text with each value written as its first form: what restoring a
+/// pseudonymized text gives, since one placeholder stands for all forms.
+fn first_forms(scanner: &Scanner, s: &str) -> String {
+    let mut first = std::collections::HashMap::new();
+    let mut out = String::new();
+    let mut at = 0;
+    for f in scanner.scan(s) {
+        out.push_str(&s[at..f.start()]);
+        at = f.end();
+        let value = (f.kind(), canonical_value(f.kind(), f.as_str(), None));
+        out.push_str(first.entry(value).or_insert(f.as_str()));
+    }
+    out.push_str(&s[at..]);
+    out
+}
+
+proptest! {
+    #[test]
+    fn restore_undoes_pseudonymize(s in text(8)) {
+        let scanner = Scanner::new();
+        let mut vault = Vault::new();
+        let pseudo = scanner.pseudonymize(&s, &mut vault, &RedactionPolicy::new()).unwrap();
+        prop_assert_eq!(vault.restore(&pseudo).into_owned(), first_forms(&scanner, &s));
+        // No value the vault holds is left in the pseudonymized text, but
+        // for copies the original did not report (its neighbours, which
+        // placeholders replace, kept them from counting there).
+        let original = scanner.scan(&s);
+        for f in scanner.scan(&pseudo) {
+            let reported = original.iter().filter(|o| o.as_str() == f.as_str()).count();
+            let unreported_copy = s.matches(f.as_str()).count() > reported;
+            prop_assert!(
+                unreported_copy || vault.iter().all(|(_, o)| {
+                    canonical_value(f.kind(), o, None)
+                        != canonical_value(f.kind(), f.as_str(), None)
+                }),
+                "{:?} left in {:?}", f.as_str(), pseudo
+            );
+        }
+        // Sealing keeps it whole.
+        let k = key("prop");
+        prop_assert_eq!(Vault::open([&k], &vault.seal(&k)).unwrap(), vault);
+    }
+}
