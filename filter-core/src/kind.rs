@@ -104,7 +104,7 @@ macro_rules! kinds {
             pub const ALL: [Kind; [$(Kind::$variant),*].len()] = [$(Kind::$variant),*];
 
             /// The registry entry of this kind.
-            pub(crate) fn spec(self) -> &'static KindSpec {
+            pub(crate) const fn spec(self) -> &'static KindSpec {
                 match self {
                     $( Kind::$variant => &$spec, )*
                 }

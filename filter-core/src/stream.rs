@@ -443,7 +443,7 @@ fn judge(
 ) -> usize {
     let before = std::mem::take(awaiting);
     let all = before.iter().map(|d| d.attach(buf, origin)).chain(found);
-    let mut scratch = Vec::new();
+    let mut scratch = crate::detectors::JudgeScratch::default();
     for mut f in all {
         if !judges.detectors.has_context_after(&f, finished) {
             awaiting.push(f.detach(origin));

@@ -51,7 +51,7 @@ impl LexCursor {
 /// decide.
 struct Window<'h, 'a> {
     text: &'h str,
-    norm: NormText,
+    norm: &'a NormText,
     /// The absolute offset of `text`.
     origin: usize,
     /// No more text will come: decide everything.
@@ -101,6 +101,32 @@ impl Lexicon {
         out[first..].sort_by_key(|f| f.start());
     }
 
+    /// The words of a short whole text (a context window), sorted, with
+    /// `norm` as scratch so that a caller judging many windows allocates
+    /// once. Exact and normalized matches only: fuzzy matching is skipped.
+    pub(crate) fn find_exact_in<'h>(
+        &self,
+        text: &'h str,
+        norm: &mut NormText,
+        out: &mut Vec<Finding<'h>>,
+    ) {
+        if self.patterns.is_empty() {
+            return;
+        }
+        let first = out.len();
+        norm.fill_text(text, Some(self.max_noise()), 0);
+        let window = Window {
+            text,
+            norm,
+            origin: 0,
+            finished: true,
+            categories: None,
+            interrupt: &Interrupt::none(),
+        };
+        self.exact_pass(&mut LexCursor::default(), &window, out);
+        out[first..].sort_by_key(|f| f.start());
+    }
+
     /// Runs the matcher over `text`, which starts at absolute offset
     /// `origin`, from where `cursor` is; pushes words (offsets relative to
     /// `text`, unsorted between exact and fuzzy) and returns the frontier:
@@ -131,7 +157,7 @@ impl Lexicon {
         norm.fill_text(text, Some(self.max_noise()), run_before);
         let window = Window {
             text,
-            norm,
+            norm: &norm,
             origin,
             finished,
             categories,

@@ -86,6 +86,10 @@ fn prefix(d: &[u8], n: usize) -> u32 {
 /// 36, 38, 300-305 (14-19).
 pub(crate) fn network(d: &[u8]) -> Option<&'static str> {
     let n = d.len();
+    // Most digit runs met are years, prices and counts: not one is a card.
+    if !(13..=19).contains(&n) {
+        return None;
+    }
     let (p2, p3, p4) = (prefix(d, 2), prefix(d, 3), prefix(d, 4));
     let long = (16..=19).contains(&n);
     Some(match d.first()? {

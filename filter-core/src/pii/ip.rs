@@ -119,6 +119,10 @@ impl TokenRule for IpRule {
         Kind::IpAddress
     }
 
+    fn small_letters(&self) -> bool {
+        true
+    }
+
     fn read(&self, t: &Token<'_>) -> Option<Read> {
         let c = t.chars();
         let (chars, category) = match v4_len(c) {

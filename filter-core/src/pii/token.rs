@@ -20,9 +20,13 @@ pub(crate) struct Token<'b> {
     /// Byte offset of the first character.
     pub(crate) start: usize,
     chars: [u8; MAX_TOKEN],
-    /// Byte offset just after each character.
-    ends: [usize; MAX_TOKEN],
     len: usize,
+    /// Byte offset where the characters read end.
+    end: usize,
+    /// Some character read is wider than one byte (full width, `·`).
+    wide: bool,
+    /// Every character read is a digit.
+    all_digits: bool,
     /// The run goes on past the characters stored.
     more: bool,
 }
@@ -45,6 +49,33 @@ pub(crate) trait TokenRule: Sync + std::fmt::Debug {
     /// The form at the start of `t`, if there is one. The caller checks
     /// that the token does not go on after it.
     fn read(&self, t: &Token<'_>) -> Option<Read>;
+
+    /// The lengths at which a token of digits alone can be this form (a
+    /// USCC may be 18 digits); none when the form always holds a letter or
+    /// a mark. Most runs the pass meets are digits: this spares reading
+    /// them again.
+    fn digit_lengths(&self) -> &'static [usize] {
+        &[]
+    }
+
+    /// Whether the form may hold small letters (IPv6's hex digits). Forms
+    /// that may not are not tried on a token whose second character is
+    /// one (`Apple`, `Beijing`).
+    fn small_letters(&self) -> bool {
+        false
+    }
+}
+
+impl Token<'_> {
+    /// Whether `rule` can read a form from this token at all, by the
+    /// shape the rule declares.
+    pub(crate) fn may_hold(&self, rule: &dyn TokenRule) -> bool {
+        let c = self.chars();
+        if self.all_digits {
+            return !self.more && rule.digit_lengths().contains(&c.len());
+        }
+        !c.get(1).is_some_and(u8::is_ascii_lowercase) || rule.small_letters()
+    }
 }
 
 /// The ASCII a character at `i` stands for in a token, and its width:
@@ -99,19 +130,21 @@ impl<'b> Token<'b> {
             bytes,
             start,
             chars: [0; MAX_TOKEN],
-            ends: [0; MAX_TOKEN],
             len: 0,
+            end: start,
+            wide: false,
+            all_digits: true,
             more: false,
         };
-        let mut i = start;
-        while let Some((c, w)) = token_char(bytes, i) {
+        while let Some((c, w)) = token_char(bytes, t.end) {
             if t.len == MAX_TOKEN {
                 t.more = true;
                 break;
             }
-            i += w;
+            t.end += w;
+            t.wide |= w > 1;
+            t.all_digits &= c.is_ascii_digit();
             t.chars[t.len] = c;
-            t.ends[t.len] = i;
             t.len += 1;
         }
         t
@@ -124,16 +157,20 @@ impl<'b> Token<'b> {
 
     /// Byte offset just after the first `n` characters.
     pub(crate) fn end_of(&self, n: usize) -> usize {
-        if n == 0 {
-            self.start
-        } else {
-            self.ends[n - 1]
+        debug_assert!(n <= self.len);
+        if !self.wide {
+            return self.start + n;
         }
+        // Rare (full-width forms): walk the characters again rather than
+        // keep an offset per character for every token read.
+        (0..n).fold(self.start, |i, _| {
+            i + token_char(self.bytes, i).map_or(0, |(_, w)| w)
+        })
     }
 
     /// Byte offset where the run ends.
     pub(crate) fn run_end(&self) -> usize {
-        self.end_of(self.len)
+        self.end
     }
 
     /// Whether a form at the token's start may still change with more

@@ -81,6 +81,10 @@ impl TokenRule for UsccRule {
         Kind::Uscc
     }
 
+    fn digit_lengths(&self) -> &'static [usize] {
+        &[18]
+    }
+
     fn read(&self, t: &Token<'_>) -> Option<Read> {
         let c = t.chars().get(..18)?;
         is_valid(c).then_some(Read {

@@ -78,6 +78,10 @@ impl TokenRule for VinRule {
         Kind::Vin
     }
 
+    fn digit_lengths(&self) -> &'static [usize] {
+        &[17]
+    }
+
     fn read(&self, t: &Token<'_>) -> Option<Read> {
         is_valid(t.chars().get(..17)?).then_some(Read {
             chars: 17,
