@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use contentfilter_benches::{data, NaivePii};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use filter_core::{RedactionPolicy, Scanner, Vault, VaultKey};
+use filter_core::{RedactionPolicy, Scanner, StreamRestorer, Vault, VaultKey};
 
 fn pii_corpus(c: &mut Criterion) {
     let corpus = data("corpus_pii.txt");
@@ -119,5 +119,46 @@ fn pseudonym_prompt(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pii_corpus, pii_prompt, pseudonym_prompt);
+/// Restoring an answer that arrives in 16-byte chunks (moved to char
+/// boundaries), 10 KB and 1 MB long: the time per chunk should not grow
+/// with the stream.
+fn stream_restore(c: &mut Criterion) {
+    let prompt = prompt_with_context();
+    let scanner = Scanner::new();
+    let mut vault = Vault::new();
+    let pseudo = scanner
+        .pseudonymize(&prompt, &mut vault, &RedactionPolicy::new())
+        .unwrap();
+    let mut g = c.benchmark_group("pseudonym/stream_restore_16b");
+    for (name, len) in [("10k", 10 << 10), ("1m", 1 << 20)] {
+        let answer = pseudo.repeat(len / pseudo.len() + 1);
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        while at < answer.len() {
+            let mut end = (at + 16).min(answer.len());
+            while !answer.is_char_boundary(end) {
+                end += 1;
+            }
+            chunks.push(&answer[at..end]);
+            at = end;
+        }
+        g.throughput(Throughput::Elements(chunks.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut r = StreamRestorer::new(&vault);
+                let n: usize = chunks.iter().map(|c| r.push(black_box(c)).len()).sum();
+                n + r.finish().len()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    pii_corpus,
+    pii_prompt,
+    pseudonym_prompt,
+    stream_restore
+);
 criterion_main!(benches);

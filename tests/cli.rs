@@ -500,3 +500,66 @@ fn custom_detectors_and_confidence_on_the_command_line() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `pseudonymize` and `restore`: two turns of a conversation through one
+/// sealed vault file, a tampered vault refused with nothing printed, no
+/// key refused with a message.
+#[test]
+fn pseudonymize_and_restore_round_trip_through_a_sealed_vault() {
+    let dir = contentfilter_tests::temp_dir("cli-vault");
+    let key = dir.join("vault.key");
+    std::fs::write(&key, "a vault key of more than sixteen bytes\n").unwrap();
+    let vault = dir.join("conversation.vault");
+    let (key_arg, vault_arg) = (key.to_str().unwrap(), vault.to_str().unwrap());
+    let with_key = ["--vault-key-file", key_arg, "--vault", vault_arg];
+    let run_vault = |cmd: &str, input: &str| {
+        let mut args = vec![cmd];
+        args.extend(with_key);
+        run(&args, input.as_bytes())
+    };
+
+    let first = run_vault("pseudonymize", "给13800138000写封信，抄送kf@shop.cn");
+    assert_eq!(first.status.code(), Some(0), "{first:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        "给[PHONE_1]写封信，抄送[EMAIL_1]"
+    );
+    let second = run_vault("pseudonymize", "还有+86 138 0013 8000和13900139000");
+    assert_eq!(
+        String::from_utf8_lossy(&second.stdout),
+        "还有[PHONE_1]和[PHONE_2]"
+    );
+    let back = run_vault(
+        "restore",
+        "好的，我会联系【phone_2】和[PHONE_1]，并发邮件给[EMAIL_1]。",
+    );
+    assert_eq!(back.status.code(), Some(0), "{back:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&back.stdout),
+        "好的，我会联系13900139000和13800138000，并发邮件给kf@shop.cn。"
+    );
+
+    // One changed byte: refused, exit 2, nothing on standard output.
+    let mut sealed = std::fs::read(&vault).unwrap();
+    let last = sealed.len() - 1;
+    sealed[last] ^= 1;
+    std::fs::write(&vault, &sealed).unwrap();
+    for cmd in ["restore", "pseudonymize"] {
+        let out = run_vault(cmd, "[PHONE_1] 13700137000");
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        assert!(out.stdout.is_empty(), "{cmd} printed {:?}", out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("changed or damaged"), "{err}");
+    }
+    assert_eq!(
+        std::fs::read(&vault).unwrap(),
+        sealed,
+        "a refused vault is kept"
+    );
+
+    // No key: exit 2 with what to set.
+    let out = run(&["restore", "--vault", vault_arg], b"x");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FILTER_VAULT_KEY_FILE"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

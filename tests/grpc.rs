@@ -588,6 +588,136 @@ async fn every_kind_round_trips_through_every_surface() {
     assert_eq!(grpc, library, "proto");
 }
 
+/// Restore of `text` with `vault`.
+async fn restore(
+    client: &mut filter_server::proto::content_filter_client::ContentFilterClient<
+        tonic::transport::Channel,
+    >,
+    text: &str,
+    vault: Vec<u8>,
+) -> Result<tonic::Response<proto::RestoreResponse>, tonic::Status> {
+    client
+        .restore(proto::RestoreRequest {
+            text: text.into(),
+            vault,
+        })
+        .await
+}
+
+/// Pseudonyms through the service: two turns share placeholders through
+/// the sealed vault the client carries, Restore puts the values back, a
+/// changed vault is INVALID_ARGUMENT, a server without a key says which
+/// setting it needs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pseudonyms_round_trip_through_the_service() {
+    let dir = temp_dir("vault-keys");
+    let (old, new) = (dir.join("old.key"), dir.join("new.key"));
+    std::fs::write(&old, "the old vault key, 16+ bytes").unwrap();
+    std::fs::write(&new, "the new vault key, 16+ bytes").unwrap();
+    let server = ServerProcess::start(&[
+        "--vault-key-file",
+        new.to_str().unwrap(),
+        "--vault-key-file",
+        old.to_str().unwrap(),
+    ]);
+    let mut client = server.client().await;
+    let redact = |text: &str, vault: Vec<u8>| RedactRequest {
+        text: text.into(),
+        vault,
+        pseudonym_mode: proto::PseudonymMode::Placeholder as i32,
+        ..Default::default()
+    };
+    let first = client
+        .redact(redact("给13800138000写信，网络赌博", vec![]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.text, "给[PHONE_1]写信，****");
+    assert_eq!(first.findings.len(), 2);
+    let second = client
+        .redact(redact("+86 138 0013 8000 和 13900139000", first.vault))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(second.text, "[PHONE_1] 和 [PHONE_2]");
+    let restored = restore(
+        &mut client,
+        "请致电【phone_2】或[PHONE_1]",
+        second.vault.clone(),
+    )
+    .await
+    .unwrap()
+    .into_inner();
+    assert_eq!(restored.text, "请致电13900139000或13800138000");
+
+    let mut changed = second.vault.clone();
+    changed[40] ^= 1;
+    let err = restore(&mut client, "[PHONE_1]", changed)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message().contains("changed or damaged"),
+        "{}",
+        err.message()
+    );
+    let err = restore(&mut client, "[PHONE_1]", vec![]).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    // An operator for personal data cannot apply beside placeholders.
+    let err = client
+        .redact(RedactRequest {
+            operators: vec![OperatorOverride {
+                kind: proto::Kind::Phone as i32,
+                operator: Some(Operator {
+                    operator: Some(operator::Operator::Remove(operator::Remove {})),
+                }),
+            }],
+            ..redact("13800138000", vec![])
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+
+    // Rotation: the first key seals, every key opens. A vault sealed by a
+    // server that still has only the old key opens here; one sealed here
+    // does not open there.
+    let only_old = ServerProcess::start(&["--vault-key-file", old.to_str().unwrap()]);
+    let mut old_client = only_old.client().await;
+    let sealed_old = old_client
+        .redact(redact("13700137000", vec![]))
+        .await
+        .unwrap()
+        .into_inner();
+    let restored = restore(&mut client, "[PHONE_1]", sealed_old.vault)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(restored.text, "13700137000");
+    let err = restore(&mut old_client, "[PHONE_1]", second.vault.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message().contains("not configured"),
+        "{}",
+        err.message()
+    );
+
+    let no_key = ServerProcess::start(&[]);
+    let err = no_key
+        .client()
+        .await
+        .redact(redact("13800138000", vec![]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert!(
+        err.message().contains("--vault-key-file"),
+        "{}",
+        err.message()
+    );
+}
+
 /// `--watch`: a change in the directory is reloaded without a signal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_reloads_a_changed_directory() {

@@ -361,7 +361,19 @@ impl Scanner {
         vault: &mut Vault,
         policy: &RedactionPolicy,
     ) -> Result<String, Error> {
-        let findings = self.scan(text);
+        self.pseudonymize_with(text, &ScanOptions::default(), vault, policy)
+    }
+
+    /// [`Scanner::pseudonymize`] with options: only the selected kinds
+    /// and categories are replaced.
+    pub fn pseudonymize_with(
+        &self,
+        text: &str,
+        options: &ScanOptions,
+        vault: &mut Vault,
+        policy: &RedactionPolicy,
+    ) -> Result<String, Error> {
+        let findings = self.scan_with(text, options);
         vault.pseudonymize(text, &findings, policy)
     }
 }

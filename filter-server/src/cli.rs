@@ -12,7 +12,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use filter_core::{Finding, HashKey, Kind, Lexicon, OffsetMapper, ScanOptions, Scanner};
+use filter_core::{
+    Finding, HashKey, Kind, Lexicon, OffsetMapper, RedactionPolicy, ScanOptions, Scanner, Vault,
+    VaultKey,
+};
 use serde::Serialize;
 
 use crate::config::{ConfigError, LogFormat, ServeArgs};
@@ -47,6 +50,50 @@ enum Command {
     Redact(RedactArgs),
     /// Validate a word-list directory: print counts and warnings, exit 2 on error.
     CheckWordlists(CheckArgs),
+    /// Print FILEs (or standard input) with personal data replaced by
+    /// numbered placeholders (`[PHONE_1]`), recorded in a sealed vault.
+    Pseudonymize(PseudonymizeArgs),
+    /// Print FILEs (or standard input) with a vault's placeholders put back.
+    Restore(RestoreArgs),
+}
+
+/// The sealed vault of a conversation and its key.
+#[derive(Args, Debug)]
+struct VaultArgs {
+    /// The sealed vault: `pseudonymize` creates it when missing and extends
+    /// it when present; `restore` reads it.
+    #[arg(long, value_name = "FILE")]
+    vault: PathBuf,
+    /// File holding the vault key (at least 16 bytes; one trailing line
+    /// ending is not part of it).
+    #[arg(long, value_name = "FILE", env = "FILTER_VAULT_KEY_FILE")]
+    vault_key_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum PseudonymMode {
+    /// `[PHONE_1]`, `[ID_CARD_2]`: the kind's label and a number.
+    Placeholder,
+}
+
+#[derive(Args, Debug)]
+struct PseudonymizeArgs {
+    #[command(flatten)]
+    selection: Selection,
+    #[command(flatten)]
+    vault: VaultArgs,
+    /// What replaces personal data.
+    #[arg(long, value_enum, default_value_t = PseudonymMode::Placeholder)]
+    mode: PseudonymMode,
+}
+
+#[derive(Args, Debug)]
+struct RestoreArgs {
+    #[command(flatten)]
+    vault: VaultArgs,
+    /// Files to read; `-` or none for standard input.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -135,6 +182,15 @@ enum CliError {
     Operator(#[from] OperatorError),
     #[error("--hash-key-file: {0}")]
     HashKey(filter_core::Error),
+    #[error("--vault-key-file: {0}")]
+    VaultKey(filter_core::Error),
+    #[error("--vault {path}: {source}")]
+    Vault {
+        path: String,
+        source: filter_core::Error,
+    },
+    #[error("--vault {path}: {source}")]
+    VaultFile { path: String, source: io::Error },
     #[error("{name}: {source}")]
     Input { name: String, source: io::Error },
     #[error("{name}: not UTF-8 (invalid byte at offset {offset})")]
@@ -162,6 +218,8 @@ pub fn main() -> ExitCode {
         Some(Command::Scan(args)) => scan(&args).map(u8::from),
         Some(Command::Redact(args)) => redact(&args).map(|()| 0),
         Some(Command::CheckWordlists(args)) => check_wordlists(&args).map(|()| 0),
+        Some(Command::Pseudonymize(args)) => pseudonymize(&args).map(|()| 0),
+        Some(Command::Restore(args)) => restore(&args).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -460,6 +518,100 @@ fn redact(args: &RedactArgs) -> Result<(), CliError> {
     for input in &inputs {
         let findings = scanner.scan_with(&input.text, &options);
         out.write_all(policy.apply(&input.text, &findings).as_bytes())
+            .map_err(CliError::output)?;
+    }
+    out.flush().map_err(CliError::output)
+}
+
+impl VaultArgs {
+    fn key(&self) -> Result<VaultKey, CliError> {
+        let path = self.vault_key_file.as_deref().ok_or_else(|| {
+            CliError::Selection(
+                "a vault key is needed: --vault-key-file FILE or FILTER_VAULT_KEY_FILE \
+                 (at least 16 bytes, e.g. `head -c 32 /dev/urandom > vault.key`)"
+                    .into(),
+            )
+        })?;
+        VaultKey::from_file(path).map_err(CliError::VaultKey)
+    }
+
+    fn display(&self) -> String {
+        self.vault.display().to_string()
+    }
+
+    /// The vault in the file, or a new one when there is no file.
+    fn open(&self, key: &VaultKey) -> Result<Vault, CliError> {
+        let bytes = match std::fs::read(&self.vault) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vault::new()),
+            Err(source) => {
+                return Err(CliError::VaultFile {
+                    path: self.display(),
+                    source,
+                })
+            }
+        };
+        Vault::open([key], &bytes).map_err(|source| CliError::Vault {
+            path: self.display(),
+            source,
+        })
+    }
+
+    /// Writes the sealed vault whole or not at all: to a file beside it,
+    /// then renamed over it.
+    fn save(&self, vault: &Vault, key: &VaultKey) -> Result<(), CliError> {
+        let fail = |source| CliError::VaultFile {
+            path: self.display(),
+            source,
+        };
+        let mut tmp = self.vault.clone().into_os_string();
+        tmp.push(format!(".tmp-{}", std::process::id()));
+        std::fs::write(&tmp, vault.seal(key)).map_err(fail)?;
+        std::fs::rename(&tmp, &self.vault).map_err(fail)
+    }
+}
+
+fn pseudonymize(args: &PseudonymizeArgs) -> Result<(), CliError> {
+    let PseudonymMode::Placeholder = args.mode;
+    let key = args.vault.key()?;
+    let mut vault = args.vault.open(&key)?;
+    let (scanner, options) = build(&args.selection)?;
+    let inputs = read_inputs(&args.selection.files)?;
+    let policy = RedactionPolicy::new();
+    let mut texts = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let text = scanner
+            .pseudonymize_with(&input.text, &options, &mut vault, &policy)
+            .map_err(|source| CliError::Vault {
+                path: args.vault.display(),
+                source,
+            })?;
+        texts.push(text);
+    }
+    // The vault first: text whose placeholders no vault holds is lost.
+    args.vault.save(&vault, &key)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for text in &texts {
+        out.write_all(text.as_bytes()).map_err(CliError::output)?;
+    }
+    out.flush().map_err(CliError::output)
+}
+
+fn restore(args: &RestoreArgs) -> Result<(), CliError> {
+    let key = args.vault.key()?;
+    if !args.vault.vault.exists() {
+        return Err(CliError::Selection(format!(
+            "--vault {}: no such file (pseudonymize creates it)",
+            args.vault.display()
+        )));
+    }
+    let vault = args.vault.open(&key)?;
+    let inputs = read_inputs(&args.files)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for input in &inputs {
+        out.write_all(vault.restore(&input.text).as_bytes())
             .map_err(CliError::output)?;
     }
     out.flush().map_err(CliError::output)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
-use filter_core::HashKey;
+use filter_core::{HashKey, VaultKey};
 use serde::{Deserialize, Serialize};
 
 use crate::wordlists::Wordlists;
@@ -103,6 +103,16 @@ pub struct Settings {
     /// without one trailing line ending).
     #[arg(long, value_name = "FILE", env = "FILTER_HASH_KEY_FILE")]
     pub hash_key_file: Option<PathBuf>,
+    /// File holding a vault key (at least 16 bytes), repeatable or
+    /// comma-separated: the first seals vaults, all open them (rotation).
+    /// Without one, pseudonyms and Restore are FAILED_PRECONDITION.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "FILTER_VAULT_KEY_FILE",
+        value_delimiter = ','
+    )]
+    pub vault_key_file: Option<Vec<PathBuf>>,
     /// Largest request text or stream chunk, in bytes [default: 4194304].
     #[arg(long, value_name = "BYTES", env = "FILTER_MAX_REQUEST_BYTES")]
     pub max_request_bytes: Option<usize>,
@@ -292,6 +302,8 @@ pub struct Config {
     pub admin_token: Option<Token>,
     /// The key of the hash operator.
     pub hash_key: Option<HashKey>,
+    /// The vault keys, the sealing one first.
+    pub vault_keys: Vec<VaultKey>,
     /// Limits and timeouts.
     pub limits: Limits,
     /// Drain time after SIGTERM.
@@ -381,6 +393,7 @@ impl Settings {
             auth_token_file,
             admin_token_file,
             hash_key_file,
+            vault_key_file,
             max_request_bytes,
             max_response_bytes,
             max_findings,
@@ -488,6 +501,7 @@ impl Settings {
                 .map(|p| read_token(p, "--admin-token-file"))
                 .transpose()?,
             hash_key,
+            vault_keys: s.vault_keys()?,
             limits: s.limits()?,
             grace_period: millis(s.grace_period_ms, 0),
             watch,
@@ -497,6 +511,20 @@ impl Settings {
     }
 
     /// The TLS files, which go together.
+    fn vault_keys(&self) -> Result<Vec<VaultKey>, ConfigError> {
+        let files = self.vault_key_file.as_deref().unwrap_or_default();
+        files
+            .iter()
+            .map(|p| {
+                VaultKey::from_file(p).map_err(|source| ConfigError::Secret {
+                    setting: "--vault-key-file",
+                    path: p.clone(),
+                    source,
+                })
+            })
+            .collect()
+    }
+
     fn tls_files(&self) -> Result<Option<TlsFiles>, ConfigError> {
         match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Ok(Some(TlsFiles {

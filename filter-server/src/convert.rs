@@ -110,6 +110,32 @@ pub fn policy(
     Ok(policy)
 }
 
+/// Whether a Redact request asks for placeholders (else operators).
+pub fn placeholders(mode: i32) -> Result<bool, Status> {
+    match proto::PseudonymMode::try_from(mode) {
+        Ok(proto::PseudonymMode::Unspecified) => Ok(false),
+        Ok(proto::PseudonymMode::Placeholder) => Ok(true),
+        Err(_) => Err(Status::invalid_argument(format!(
+            "pseudonym_mode: unknown value {mode}"
+        ))),
+    }
+}
+
+/// With a pseudonym mode, personal data gets placeholders: an operator
+/// for a personal-data kind would be silently ignored, so it is refused.
+pub fn no_pii_operators(overrides: &[proto::OperatorOverride]) -> Result<(), Status> {
+    for (i, o) in overrides.iter().enumerate() {
+        let kind = one_kind(&format!("operators[{i}].kind"), o.kind)?;
+        if kind.is_pii() {
+            return Err(Status::invalid_argument(format!(
+                "operators[{i}]: with pseudonym_mode, placeholders replace personal data; \
+                 operators apply to sensitive words only"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn span(r: std::ops::Range<usize>) -> Option<proto::Span> {
     Some(proto::Span {
         start: r.start as u32,

@@ -233,7 +233,7 @@ impl GuardState {
     fn pass(path: &str) -> Pass {
         match Rpc::from_path(path) {
             Some(Rpc::ScanStream) => Pass::Stream,
-            Some(rpc @ (Rpc::Scan | Rpc::Redact)) => Pass::Unary(Some(rpc)),
+            Some(rpc @ (Rpc::Scan | Rpc::Redact | Rpc::Restore)) => Pass::Unary(Some(rpc)),
             Some(Rpc::ReloadWordlists) => Pass::Plain,
             None if path == HEALTH_WATCH || path.starts_with(REFLECTION_PREFIX) => Pass::Aux,
             None => Pass::Plain,

@@ -19,15 +19,18 @@ pub enum Rpc {
     ScanStream,
     /// `ReloadWordlists`.
     ReloadWordlists,
+    /// `Restore`.
+    Restore,
 }
 
 impl Rpc {
     /// Every RPC, in the order of their counters.
-    pub const ALL: [Rpc; 4] = [
+    pub const ALL: [Rpc; 5] = [
         Rpc::Scan,
         Rpc::Redact,
         Rpc::ScanStream,
         Rpc::ReloadWordlists,
+        Rpc::Restore,
     ];
 
     /// The method name.
@@ -37,6 +40,7 @@ impl Rpc {
             Rpc::Redact => "Redact",
             Rpc::ScanStream => "ScanStream",
             Rpc::ReloadWordlists => "ReloadWordlists",
+            Rpc::Restore => "Restore",
         }
     }
 
@@ -47,6 +51,7 @@ impl Rpc {
             Rpc::Redact => "/contentfilter.v1.ContentFilter/Redact",
             Rpc::ScanStream => "/contentfilter.v1.ContentFilter/ScanStream",
             Rpc::ReloadWordlists => "/contentfilter.v1.ContentFilter/ReloadWordlists",
+            Rpc::Restore => "/contentfilter.v1.ContentFilter/Restore",
         }
     }
 

@@ -156,6 +156,7 @@ fn build_state(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<State>, Ser
     Ok(Arc::new(State {
         scanner,
         hash_key: config.hash_key.clone(),
+        vault_keys: config.vault_keys.clone().into(),
         limits: config.limits.clone(),
         reloader,
         metrics,

@@ -5,7 +5,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use filter_core::{CancelToken, Finding, HashKey, ScanLimits, ScanOptions, Scanner};
+use filter_core::{
+    CancelToken, Finding, HashKey, ScanLimits, ScanOptions, Scanner, Vault, VaultKey,
+};
 use tokio_stream::Stream;
 use tonic::{Code, Request, Response, Status};
 
@@ -15,8 +17,8 @@ use crate::guard::{Admission, Deadline};
 use crate::metrics::{Metrics, Refusal, Rpc};
 use crate::proto::content_filter_server::ContentFilter;
 use crate::proto::{
-    RedactRequest, RedactResponse, ReloadWordlistsRequest, ReloadWordlistsResponse, ScanRequest,
-    ScanResponse, ScanStreamRequest, ScanStreamResponse,
+    RedactRequest, RedactResponse, ReloadWordlistsRequest, ReloadWordlistsResponse, RestoreRequest,
+    RestoreResponse, ScanRequest, ScanResponse, ScanStreamRequest, ScanStreamResponse,
 };
 use crate::reload::{ReloadError, Reloader};
 
@@ -30,6 +32,8 @@ pub struct State {
     pub scanner: Scanner,
     /// The key of the hash operator.
     pub hash_key: Option<HashKey>,
+    /// The vault keys, the sealing one first (none: no pseudonyms).
+    pub vault_keys: Arc<[VaultKey]>,
     /// Limits and timeouts.
     pub limits: Limits,
     /// Builds new lexicons.
@@ -42,6 +46,14 @@ pub struct State {
 #[derive(Clone)]
 pub struct FilterService {
     pub(crate) state: Arc<State>,
+}
+
+/// Opens a request's sealed vault; empty bytes are a new vault.
+fn open_vault(keys: &[VaultKey], sealed: &[u8]) -> Result<Vault, Status> {
+    if sealed.is_empty() {
+        return Ok(Vault::new());
+    }
+    Vault::open(keys, sealed).map_err(|e| Status::invalid_argument(format!("vault: {e}")))
 }
 
 /// Cancels its token when dropped: the handler's future was dropped
@@ -174,6 +186,17 @@ impl FilterService {
     }
 
     /// Counts and logs a finished call.
+    /// The vault keys, or FAILED_PRECONDITION naming the setting.
+    fn vault_keys(&self) -> Result<Arc<[VaultKey]>, Status> {
+        if self.state.vault_keys.is_empty() {
+            return Err(Status::failed_precondition(
+                "pseudonyms need a vault key: start the server with --vault-key-file FILE \
+                 (or FILTER_VAULT_KEY_FILE)",
+            ));
+        }
+        Ok(self.state.vault_keys.clone())
+    }
+
     fn finish<T>(
         &self,
         rpc: Rpc,
@@ -238,19 +261,70 @@ impl ContentFilter for FilterService {
         let result = async {
             let options = self.options(&r.kinds, &r.categories, r.min_confidence)?;
             let policy = convert::policy(&r.operators, self.state.hash_key.as_ref())?;
-            let response = self
-                .scan_text(r.text, options, &call, move |text, found| RedactResponse {
+            let response = if convert::placeholders(r.pseudonym_mode)? {
+                convert::no_pii_operators(&r.operators)?;
+                let keys = self.vault_keys()?;
+                let mut vault = open_vault(&keys, &r.vault)?;
+                self.scan_text(r.text, options, &call, move |text, found| {
+                    let pseudo = vault.pseudonymize(text, found, &policy)?;
+                    Ok(RedactResponse {
+                        text: pseudo,
+                        findings: convert::findings(text, found),
+                        verdict: convert::verdict(found) as i32,
+                        vault: vault.seal(&keys[0]),
+                    })
+                })
+                .await?
+                .map_err(|e: filter_core::Error| {
+                    Status::resource_exhausted(format!("vault: {e}"))
+                })?
+            } else {
+                self.scan_text(r.text, options, &call, move |text, found| RedactResponse {
                     text: policy.apply(text, found).into_owned(),
                     findings: convert::findings(text, found),
                     verdict: convert::verdict(found) as i32,
+                    vault: Vec::new(),
                 })
-                .await?;
+                .await?
+            };
             check_response_size(&response, &self.state.limits, &self.state.metrics)?;
             Ok(response)
         }
         .await;
         let found = result.as_ref().map_or(0, |r| r.findings.len());
         self.finish(Rpc::Redact, started, bytes, &result, found);
+        result.map(Response::new)
+    }
+
+    async fn restore(
+        &self,
+        request: Request<RestoreRequest>,
+    ) -> Result<Response<RestoreResponse>, Status> {
+        let started = Instant::now();
+        let r = request.into_inner();
+        let bytes = r.text.len();
+        let result = (|| {
+            let max = self.state.limits.max_request_bytes;
+            if r.text.len() > max {
+                return Err(Status::resource_exhausted(format!(
+                    "text is {} bytes; the limit is {max} bytes",
+                    r.text.len()
+                )));
+            }
+            if r.vault.is_empty() {
+                return Err(Status::invalid_argument(
+                    "vault: required (the vault Redact returned)",
+                ));
+            }
+            let keys = self.vault_keys()?;
+            let vault = open_vault(&keys, &r.vault)?;
+            let response = RestoreResponse {
+                text: vault.restore(&r.text).into_owned(),
+            };
+            check_response_size(&response, &self.state.limits, &self.state.metrics)?;
+            Ok(response)
+        })();
+        self.finish(Rpc::Restore, started, bytes, &result, 0);
         result.map(Response::new)
     }
 

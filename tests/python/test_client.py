@@ -1,5 +1,7 @@
 """Calls filter-server with stubs generated from proto/ by grpcio-tools.
 
+The server is started with a vault key (pseudonyms and Restore).
+
 Usage: test_client.py HOST:PORT STUBS_DIR. Exits non-zero on the first
 failed check. Offsets are checked with Python string indexing through
 codepoint_span: this is the promise to other languages.
@@ -109,6 +111,24 @@ def main() -> None:
     except grpc.RpcError as e:
         assert e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, e.code()
     assert "13800138000" not in released and "再见" not in released, released
+
+    # Pseudonyms: two turns through the sealed vault the client carries,
+    # then the values put back into an answer.
+    placeholder = pb.PSEUDONYM_MODE_PLACEHOLDER
+    first = stub.Redact(pb.RedactRequest(text="给13800138000写信", pseudonym_mode=placeholder))
+    assert first.text == "给[PHONE_1]写信", first.text
+    second = stub.Redact(pb.RedactRequest(
+        text="还有+86 138 0013 8000和13900139000", vault=first.vault, pseudonym_mode=placeholder))
+    assert second.text == "还有[PHONE_1]和[PHONE_2]", second.text
+    back = stub.Restore(pb.RestoreRequest(text="请致电【phone_2】或[PHONE_1]", vault=second.vault))
+    assert back.text == "请致电13900139000或13800138000", back.text
+    tampered = bytearray(second.vault)
+    tampered[-1] ^= 1
+    try:
+        stub.Restore(pb.RestoreRequest(text="[PHONE_1]", vault=bytes(tampered)))
+        raise AssertionError("a changed vault must be refused")
+    except grpc.RpcError as e:
+        assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e.code()
 
     # ReloadWordlists is closed without an admin token.
     try:

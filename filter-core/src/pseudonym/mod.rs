@@ -3,9 +3,11 @@
 
 mod placeholder;
 mod seal;
+mod stream;
 mod vault;
 
 pub use seal::VaultKey;
+pub use stream::StreamRestorer;
 pub use vault::{Vault, DEFAULT_MAX_VAULT_ENTRIES};
 
 #[cfg(test)]

@@ -46,31 +46,70 @@ pub(crate) fn find_all(text: &str) -> impl Iterator<Item = Placeholder> + '_ {
     })
 }
 
-/// The placeholder that starts at byte `i`, if one does.
-pub(crate) fn read_at(text: &str, i: usize) -> Option<Placeholder> {
+/// The longest placeholder in bytes: an opening bracket, the longest key
+/// in full-width characters, a closing bracket.
+const MAX_PLACEHOLDER_BYTES: usize = 3 + (MAX_LABEL + 1 + MAX_NUMBER_DIGITS) * 3 + 3;
+
+/// What the text at an opening bracket is.
+enum Scan {
+    /// A whole placeholder.
+    Found(Placeholder),
+    /// The start of one, cut by the end of the text.
+    Partial,
+    /// Not a placeholder.
+    Not,
+}
+
+/// Reads the text at byte `i` as a placeholder.
+fn scan_at(text: &str, i: usize) -> Scan {
     let mut chars = text[i..].char_indices();
-    let (_, open) = chars.next()?;
-    if !is_open(open) {
-        return None;
+    match chars.next() {
+        Some((_, open)) if is_open(open) => {}
+        _ => return Scan::Not,
     }
     let mut key = String::new();
     for (at, c) in chars {
         if is_close(c) {
-            return well_formed(&key).then(|| Placeholder {
-                range: i..i + at + c.len_utf8(),
-                key,
-            });
+            return if well_formed(&key) {
+                Scan::Found(Placeholder {
+                    range: i..i + at + c.len_utf8(),
+                    key,
+                })
+            } else {
+                Scan::Not
+            };
         }
         let c = fold_full_width(c);
         let c = if c == '＿' { '_' } else { c };
         if !(c.is_ascii_alphanumeric() || c == '_' || c == '-')
             || key.len() > MAX_LABEL + 1 + MAX_NUMBER_DIGITS
         {
-            return None;
+            return Scan::Not;
         }
         key.push(c.to_ascii_uppercase());
     }
-    None
+    Scan::Partial
+}
+
+/// The placeholder that starts at byte `i`, if one does.
+pub(crate) fn read_at(text: &str, i: usize) -> Option<Placeholder> {
+    match scan_at(text, i) {
+        Scan::Found(p) => Some(p),
+        Scan::Partial | Scan::Not => None,
+    }
+}
+
+/// Where a placeholder starts that text still to come may complete
+/// (`…请致电[PHO`): the last opening bracket, when all after it may still
+/// become a placeholder. No earlier bracket can be one: a key holds no
+/// bracket.
+pub(crate) fn partial_tail(text: &str) -> Option<usize> {
+    let from = crate::offsets::floor_char(text, text.len().saturating_sub(MAX_PLACEHOLDER_BYTES));
+    let (i, _) = text[from..]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| is_open(c))?;
+    matches!(scan_at(text, from + i), Scan::Partial).then_some(from + i)
 }
 
 /// `LABEL_N`: a label, `_`, a number without leading zero.
@@ -119,5 +158,21 @@ mod tests {
         }
         // A bracket inside a broken token does not hide the next one.
         assert_eq!(keys("[[PHONE_3]").len(), 1);
+    }
+
+    #[test]
+    fn partial_tails() {
+        for (text, tail) in [
+            ("请致电[PHO", Some("[PHO")),
+            ("请致电【phone_1", Some("【phone_1")),
+            ("请致电[", Some("[")),
+            ("请致电[PHONE_1]", None),
+            ("请致电[PHONE 1", None),
+            ("[PHONE_1][EM", Some("[EM")),
+            ("[[PHONE_1", Some("[PHONE_1")),
+            ("无括号", None),
+        ] {
+            assert_eq!(partial_tail(text).map(|i| &text[i..]), tail, "{text}");
+        }
     }
 }

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 use crate::redact::canonical_value;
 use crate::test_texts::text;
-use crate::{RedactionPolicy, Scanner, Vault, VaultKey};
+use crate::{RedactionPolicy, Scanner, StreamRestorer, Vault, VaultKey};
 
 fn key(tag: &str) -> VaultKey {
     VaultKey::new(format!("a test key of enough bytes: {tag}").as_bytes()).unwrap()
@@ -173,7 +173,96 @@ fn first_forms(scanner: &Scanner, s: &str) -> String {
     out
 }
 
+/// A vault holding `[PHONE_1]`, `[PHONE_2]` and `[EMAIL_1]`.
+fn three_values() -> Vault {
+    let mut vault = Vault::new();
+    Scanner::new()
+        .pseudonymize(
+            "13800138000 13900139000 kf@shop.cn",
+            &mut vault,
+            &RedactionPolicy::new(),
+        )
+        .unwrap();
+    vault
+}
+
+/// The answer restored chunk by chunk, cut at `cuts` (byte offsets, moved
+/// to char boundaries), with the most held back at any time.
+fn restore_in_chunks(vault: &Vault, text: &str, cuts: &[usize]) -> (String, usize) {
+    let mut restorer = StreamRestorer::new(vault);
+    let mut out = String::new();
+    let mut at = 0;
+    let mut held = 0;
+    let mut cuts: Vec<usize> = cuts
+        .iter()
+        .map(|&c| crate::offsets::floor_char(text, c % (text.len() + 1)))
+        .collect();
+    cuts.sort_unstable();
+    for c in cuts.into_iter().chain([text.len()]) {
+        if c < at {
+            continue;
+        }
+        out.push_str(&restorer.push(&text[at..c]));
+        held = held.max(restorer.held_bytes());
+        at = c;
+    }
+    out.push_str(&restorer.finish());
+    (out, held)
+}
+
+#[test]
+fn a_placeholder_split_anywhere_is_restored() {
+    let vault = three_values();
+    let answer = "请致电【phone_2】或[PHONE_1]，邮件[EMAIL_1]。未知[PHONE_9]，[PHONE_1";
+    let whole = vault.restore(answer).into_owned();
+    assert_eq!(
+        whole,
+        "请致电13900139000或13800138000，邮件kf@shop.cn。未知[PHONE_9]，[PHONE_1"
+    );
+    // Every cut in two and in three, and one character at a time.
+    let bounds: Vec<usize> = (0..=answer.len())
+        .filter(|&i| answer.is_char_boundary(i))
+        .collect();
+    for &a in &bounds {
+        assert_eq!(
+            restore_in_chunks(&vault, answer, &[a]).0,
+            whole,
+            "cut at {a}"
+        );
+        for &b in bounds.iter().filter(|&&b| b > a).step_by(3) {
+            assert_eq!(restore_in_chunks(&vault, answer, &[a, b]).0, whole);
+        }
+    }
+    let (one_by_one, held) = restore_in_chunks(&vault, answer, &bounds);
+    assert_eq!(one_by_one, whole);
+    assert!(
+        held <= "【phone_2".len(),
+        "holds only a possible placeholder"
+    );
+    // Text with no bracket is released as it comes.
+    let mut r = StreamRestorer::new(&vault);
+    assert_eq!(r.push("没有占位符的文本"), "没有占位符的文本");
+    assert_eq!(r.held_bytes(), 0);
+}
+
 proptest! {
+    #[test]
+    fn stream_restore_equals_whole_restore(
+        pieces in proptest::collection::vec(prop_oneof![
+            Just("[PHONE_1]".to_string()),
+            Just("【phone_2】".to_string()),
+            Just("［EMAIL_1］".to_string()),
+            Just("[PHONE_9]".to_string()),
+            "[\\[\\]【】PHONE_12a-z 文]{0,6}",
+        ], 0..12),
+        cuts in proptest::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let vault = three_values();
+        let text = pieces.concat();
+        let (chunked, _) = restore_in_chunks(&vault, &text, &cuts);
+        prop_assert_eq!(chunked, vault.restore(&text).into_owned());
+    }
+
     #[test]
     fn restore_undoes_pseudonymize(s in text(8)) {
         let scanner = Scanner::new();

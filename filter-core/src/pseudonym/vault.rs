@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
 
 use crate::error::Error;
 use crate::finding::{Finding, Kind};
@@ -161,9 +162,10 @@ impl Vault {
 
     /// Replaces `findings` of `text` (sorted, non-overlapping, as a
     /// scanner returns them): personal data by placeholders recorded in
-    /// this vault, sensitive words by `policy`. On error (the vault is
-    /// full) the vault is left as it was.
-    pub(crate) fn pseudonymize(
+    /// this vault, sensitive words by `policy`, as
+    /// [`RedactionPolicy::apply`] does for redaction. On error (the vault
+    /// is full) the vault is left as it was.
+    pub fn pseudonymize(
         &mut self,
         text: &str,
         findings: &[Finding<'_>],
@@ -187,9 +189,9 @@ impl Vault {
             }
             match self.entry_for(f, &taken) {
                 Ok(i) => {
-                    out.push('[');
-                    out.push_str(&self.entries[i].key());
-                    out.push(']');
+                    let e = &self.entries[i];
+                    // Writing to a String cannot fail.
+                    let _ = write!(out, "[{}_{}]", e.label, e.number);
                 }
                 Err(e) => {
                     self.truncate(before);
