@@ -31,11 +31,20 @@ use super::Vault;
 /// assert_eq!(answer, "请致电13800138000，谢谢");
 /// # Ok::<(), filter_core::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct StreamRestorer<V: Borrow<Vault>> {
     vault: V,
     /// Text received and not yet released: a possible placeholder.
     held: String,
+}
+
+/// Lengths only: the text held back is the answer's.
+impl<V: Borrow<Vault>> std::fmt::Debug for StreamRestorer<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamRestorer")
+            .field("vault", self.vault.borrow())
+            .field("held_bytes", &self.held.len())
+            .finish()
+    }
 }
 
 impl<V: Borrow<Vault>> StreamRestorer<V> {

@@ -42,6 +42,12 @@ fn one_value_one_placeholder_across_turns() {
         "请联系13900139000或13800138000，110101199003071233，[EMAIL_9]"
     );
     assert_eq!(vault.original("[phone_1]"), Some("13800138000"));
+    // Debug output carries counts, never the values.
+    let debug = format!("{vault:?} {:?}", StreamRestorer::new(&vault));
+    assert!(
+        !debug.contains("13800138000") && debug.contains("entries: 4"),
+        "{debug}"
+    );
 }
 
 #[test]

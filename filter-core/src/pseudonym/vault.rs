@@ -59,7 +59,7 @@ impl Entry {
 /// assert_eq!(vault.restore("请致电【phone_1】"), "请致电13800138000");
 /// # Ok::<(), filter_core::Error>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Vault {
     entries: Vec<Entry>,
     /// (kind, canonical value) → entry.
@@ -69,6 +69,16 @@ pub struct Vault {
     /// The last number given per label.
     last: HashMap<Box<str>, u32>,
     max_entries: usize,
+}
+
+/// Counts only: the values are personal data, which logs must not carry.
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("entries", &self.entries.len())
+            .field("max_entries", &self.max_entries)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Vault {
