@@ -539,11 +539,20 @@ impl VaultArgs {
         self.vault.display().to_string()
     }
 
-    /// The vault in the file, or a new one when there is no file.
-    fn open(&self, key: &VaultKey) -> Result<Vault, CliError> {
+    /// The vault in the file; with `new_if_missing`, a new one when there
+    /// is no file.
+    fn open(&self, key: &VaultKey, new_if_missing: bool) -> Result<Vault, CliError> {
         let bytes = match std::fs::read(&self.vault) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vault::new()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && new_if_missing => {
+                return Ok(Vault::new())
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(CliError::Selection(format!(
+                    "--vault {}: no such file (pseudonymize creates it)",
+                    self.display()
+                )))
+            }
             Err(source) => {
                 return Err(CliError::VaultFile {
                     path: self.display(),
@@ -574,7 +583,7 @@ impl VaultArgs {
 fn pseudonymize(args: &PseudonymizeArgs) -> Result<(), CliError> {
     let PseudonymMode::Placeholder = args.mode;
     let key = args.vault.key()?;
-    let mut vault = args.vault.open(&key)?;
+    let mut vault = args.vault.open(&key, true)?;
     let (scanner, options) = build(&args.selection)?;
     let inputs = read_inputs(&args.selection.files)?;
     let policy = RedactionPolicy::new();
@@ -600,13 +609,7 @@ fn pseudonymize(args: &PseudonymizeArgs) -> Result<(), CliError> {
 
 fn restore(args: &RestoreArgs) -> Result<(), CliError> {
     let key = args.vault.key()?;
-    if !args.vault.vault.exists() {
-        return Err(CliError::Selection(format!(
-            "--vault {}: no such file (pseudonymize creates it)",
-            args.vault.display()
-        )));
-    }
-    let vault = args.vault.open(&key)?;
+    let vault = args.vault.open(&key, false)?;
     let inputs = read_inputs(&args.files)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -156,13 +156,7 @@ impl FilterService {
         call: &Call,
         respond: impl FnOnce(&str, &[Finding<'_>]) -> T + Send + 'static,
     ) -> Result<T, Status> {
-        let max = self.state.limits.max_request_bytes;
-        if text.len() > max {
-            return Err(Status::resource_exhausted(format!(
-                "text is {} bytes; the limit is {max} bytes",
-                text.len()
-            )));
-        }
+        self.check_text_size(&text)?;
         self.state.metrics.scanned(text.len());
         let inline = text.len() <= INLINE_LIMIT;
         let state = self.state.clone();
@@ -186,6 +180,18 @@ impl FilterService {
     }
 
     /// Counts and logs a finished call.
+    /// RESOURCE_EXHAUSTED for a request text over the limit.
+    fn check_text_size(&self, text: &str) -> Result<(), Status> {
+        let max = self.state.limits.max_request_bytes;
+        if text.len() > max {
+            return Err(Status::resource_exhausted(format!(
+                "text is {} bytes; the limit is {max} bytes",
+                text.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// The vault keys, or FAILED_PRECONDITION naming the setting.
     fn vault_keys(&self) -> Result<Arc<[VaultKey]>, Status> {
         if self.state.vault_keys.is_empty() {
@@ -304,13 +310,7 @@ impl ContentFilter for FilterService {
         let r = request.into_inner();
         let bytes = r.text.len();
         let result = (|| {
-            let max = self.state.limits.max_request_bytes;
-            if r.text.len() > max {
-                return Err(Status::resource_exhausted(format!(
-                    "text is {} bytes; the limit is {max} bytes",
-                    r.text.len()
-                )));
-            }
+            self.check_text_size(&r.text)?;
             if r.vault.is_empty() {
                 return Err(Status::invalid_argument(
                     "vault: required (the vault Redact returned)",

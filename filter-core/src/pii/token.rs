@@ -25,8 +25,6 @@ pub(crate) struct Token<'b> {
     end: usize,
     /// Some character read is wider than one byte (full width, `·`).
     wide: bool,
-    /// Every character read is a digit.
-    all_digits: bool,
     /// The run goes on past the characters stored.
     more: bool,
 }
@@ -52,8 +50,8 @@ pub(crate) trait TokenRule: Sync + std::fmt::Debug {
 
     /// The lengths at which a token of digits alone can be this form (a
     /// USCC may be 18 digits); none when the form always holds a letter or
-    /// a mark. Most runs the pass meets are digits: this spares reading
-    /// them again.
+    /// a mark. Most runs the pass meets are digits: a run of a length no
+    /// enabled rule lists is never read as a token.
     fn digit_lengths(&self) -> &'static [usize] {
         &[]
     }
@@ -70,11 +68,7 @@ impl Token<'_> {
     /// Whether `rule` can read a form from this token at all, by the
     /// shape the rule declares.
     pub(crate) fn may_hold(&self, rule: &dyn TokenRule) -> bool {
-        let c = self.chars();
-        if self.all_digits {
-            return !self.more && rule.digit_lengths().contains(&c.len());
-        }
-        !c.get(1).is_some_and(u8::is_ascii_lowercase) || rule.small_letters()
+        !self.chars().get(1).is_some_and(u8::is_ascii_lowercase) || rule.small_letters()
     }
 }
 
@@ -133,7 +127,6 @@ impl<'b> Token<'b> {
             len: 0,
             end: start,
             wide: false,
-            all_digits: true,
             more: false,
         };
         while let Some((c, w)) = token_char(bytes, t.end) {
@@ -143,7 +136,6 @@ impl<'b> Token<'b> {
             }
             t.end += w;
             t.wide |= w > 1;
-            t.all_digits &= c.is_ascii_digit();
             t.chars[t.len] = c;
             t.len += 1;
         }

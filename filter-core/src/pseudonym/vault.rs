@@ -26,11 +26,11 @@ pub(super) struct Entry {
     pub(super) original: Box<str>,
 }
 
-impl Entry {
-    /// `PHONE_2`: the placeholder without its brackets, the key restore
-    /// looks up.
-    fn key(&self) -> String {
-        format!("{}_{}", self.label, self.number)
+/// `PHONE_2`: the placeholder without its brackets, the key restore looks
+/// up; written into texts as `[PHONE_2]`.
+impl std::fmt::Display for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}", self.label, self.number)
     }
 }
 
@@ -143,7 +143,7 @@ impl Vault {
     pub fn iter(&self) -> impl Iterator<Item = (String, &str)> {
         self.entries
             .iter()
-            .map(|e| (format!("[{}]", e.key()), &*e.original))
+            .map(|e| (format!("[{e}]"), &*e.original))
     }
 
     /// Puts the original values back: every placeholder of this vault in
@@ -199,9 +199,8 @@ impl Vault {
             }
             match self.entry_for(f, &taken) {
                 Ok(i) => {
-                    let e = &self.entries[i];
                     // Writing to a String cannot fail.
-                    let _ = write!(out, "[{}_{}]", e.label, e.number);
+                    let _ = write!(out, "[{}]", self.entries[i]);
                 }
                 Err(e) => {
                     self.truncate(before);
@@ -244,7 +243,7 @@ impl Vault {
         let i = self.entries.len();
         self.by_value
             .insert((e.kind, canonical_value(e.kind, &e.original, None)), i);
-        self.by_key.insert(e.key(), i);
+        self.by_key.insert(e.to_string(), i);
         let last = self.last.entry(e.label.clone()).or_insert(0);
         *last = (*last).max(e.number);
         self.entries.push(e);
