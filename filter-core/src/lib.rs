@@ -141,7 +141,9 @@ pub use crate::lexicon::{
 };
 pub use crate::limits::{CancelToken, ScanLimits};
 pub use crate::offsets::OffsetMapper;
-pub use crate::pseudonym::{StreamRestorer, Vault, VaultKey, DEFAULT_MAX_VAULT_ENTRIES};
+pub use crate::pseudonym::{
+    PseudonymMode, StreamRestorer, Vault, VaultKey, DEFAULT_MAX_VAULT_ENTRIES,
+};
 pub use crate::redact::{HashKey, Operator, RedactionPolicy};
 pub use crate::scanner::{ScanOptions, Scanner, ScannerBuilder};
 pub use crate::stream::{StreamFinding, StreamOutput, StreamScanner};

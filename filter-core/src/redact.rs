@@ -402,14 +402,16 @@ pub(crate) fn canonical_value(kind: Kind, text: &str, term: Option<&str>) -> Str
 
 /// A phone number's digits without its country prefix (`0086`, or `86`
 /// before at least ten digits: no national number starts with 86), a
-/// landline's area code with its 0.
+/// landline's area code with its 0 (`+86 10 6234 5678` is 01062345678).
 fn phone_national(s: &str) -> String {
     let national = match s.strip_prefix("0086") {
         Some(r) => r,
         None if s.len() > 11 => s.strip_prefix("86").unwrap_or(s),
         None => s,
     };
-    if national.starts_with(['0', '1']) {
+    // A mobile number is 11 digits from 1; a landline written without
+    // its 0 (`+86 10 6234 5678`) may start with 1 too, but is shorter.
+    if national.starts_with('0') || (national.starts_with('1') && national.len() == 11) {
         national.to_string()
     } else {
         format!("0{national}")

@@ -11,7 +11,7 @@ use crate::limits::{Interrupt, ScanLimits};
 use crate::overlap;
 use crate::pii::custom::{self, CustomCursor};
 use crate::pii::{date, PiiDetectors, PiiKinds};
-use crate::pseudonym::Vault;
+use crate::pseudonym::{PseudonymMode, RestoreRule, Vault};
 use crate::redact::RedactionPolicy;
 use crate::stream::{StreamDetectors, StreamScanner};
 
@@ -373,7 +373,148 @@ impl Scanner {
         vault: &mut Vault,
         policy: &RedactionPolicy,
     ) -> Result<String, Error> {
+        self.pseudonymize_as(text, options, PseudonymMode::Placeholder, vault, policy)
+    }
+
+    /// [`Scanner::pseudonymize_with`] in either mode: with
+    /// [`PseudonymMode::Surrogate`], each new value gets a fake value of
+    /// its kind that this scanner's detectors find again as that kind
+    /// (and category), which [`Scanner::restore`] turns back into the
+    /// original however the model re-formats it.
+    ///
+    /// ```
+    /// use filter_core::{PseudonymMode, RedactionPolicy, ScanOptions, Scanner, Vault};
+    ///
+    /// let scanner = Scanner::new();
+    /// let mut vault = Vault::new();
+    /// let prompt = "给138 0013 8000写封信";
+    /// let sent = scanner.pseudonymize_as(
+    ///     prompt,
+    ///     &ScanOptions::new(),
+    ///     PseudonymMode::Surrogate,
+    ///     &mut vault,
+    ///     &RedactionPolicy::new(),
+    /// )?;
+    /// // Another number of the same segment, grouped the same way.
+    /// assert!(sent.starts_with("给138 0") && sent != prompt);
+    /// let surrogate = &sent["给".len()..sent.len() - "写封信".len()];
+    /// // The model writes it without spaces; it still comes back.
+    /// let answer = format!("已致电{}。", surrogate.replace(' ', ""));
+    /// assert_eq!(scanner.restore(&answer, &vault), "已致电138 0013 8000。");
+    /// # Ok::<(), filter_core::Error>(())
+    /// ```
+    pub fn pseudonymize_as(
+        &self,
+        text: &str,
+        options: &ScanOptions,
+        mode: PseudonymMode,
+        vault: &mut Vault,
+        policy: &RedactionPolicy,
+    ) -> Result<String, Error> {
         let findings = self.scan_with(text, options);
-        vault.pseudonymize(text, &findings, policy)
+        match mode {
+            PseudonymMode::Placeholder => vault.pseudonymize(text, &findings, policy),
+            PseudonymMode::Surrogate => {
+                let check = |candidate: &str, kind: Kind, category: &str| {
+                    self.finds_exactly(candidate, kind, category)
+                };
+                vault.pseudonymize_in(text, &findings, policy, Some(&check))
+            }
+        }
+    }
+
+    /// Whether `candidate`, scanned alone at any confidence, is one
+    /// finding of `kind` and `category` covering all of it.
+    fn finds_exactly(&self, candidate: &str, kind: Kind, category: &str) -> bool {
+        let options = ScanOptions::new().kinds(&[kind]).min_confidence(0.0);
+        match self.scan_with(candidate, &options)[..] {
+            [ref f] => f.range() == (0..candidate.len()) && f.category() == category,
+            _ => false,
+        }
+    }
+
+    /// Puts a vault's values back into an answer: its placeholders, as
+    /// [`Vault::restore`] finds them, and its surrogates, found by this
+    /// scanner's detectors at any confidence and looked up by canonical
+    /// value, so a surrogate the model wrote in another way (`138 0013
+    /// 8000` for `13800138000`, full width) still comes back. Everything
+    /// else stays as written. Borrows `text` when nothing is replaced.
+    pub fn restore<'h>(&self, text: &'h str, vault: &Vault) -> Cow<'h, str> {
+        if !vault.has_surrogates() {
+            return vault.restore(text);
+        }
+        let options = ScanOptions::new().kinds(&PII_KINDS);
+        self.restore_with(text, &options, vault, None)
+    }
+
+    /// Restores an answer and redacts it in one pass, as a
+    /// [`StreamScanner::restoring`] stream does: the vault's values come
+    /// back (and its originals, should the model repeat them, stay), and
+    /// what else `options` selects (personal data the model produced
+    /// itself, sensitive words) is replaced as `policy` says.
+    ///
+    /// ```
+    /// use filter_core::{RedactionPolicy, ScanOptions, Scanner, Vault};
+    ///
+    /// let scanner = Scanner::new();
+    /// let mut vault = Vault::new();
+    /// let policy = RedactionPolicy::new();
+    /// scanner.pseudonymize("电话13800138000", &mut vault, &policy)?;
+    /// let answer = "请拨[PHONE_1]或13900139000";
+    /// assert_eq!(
+    ///     scanner.restore_and_redact(answer, &ScanOptions::new(), &vault, &policy),
+    ///     "请拨13800138000或[PHONE]"
+    /// );
+    /// # Ok::<(), filter_core::Error>(())
+    /// ```
+    pub fn restore_and_redact(
+        &self,
+        text: &str,
+        options: &ScanOptions,
+        vault: &Vault,
+        policy: &RedactionPolicy,
+    ) -> String {
+        self.restore_with(text, options, vault, Some(policy))
+            .into_owned()
+    }
+
+    /// Restores `text` by the shared rule, scanning at confidence 0 for
+    /// surrogates and judging the rest by `options`' minimum.
+    fn restore_with<'h>(
+        &self,
+        text: &'h str,
+        options: &ScanOptions,
+        vault: &Vault,
+        policy: Option<&RedactionPolicy>,
+    ) -> Cow<'h, str> {
+        let lexicon = self.lexicon.as_ref().map(SharedLexicon::load);
+        let min_confidence = options
+            .min_confidence
+            .unwrap_or_else(|| self.detectors_in_service(lexicon.as_deref()).min_confidence());
+        let findings = self.scan_with(text, &options.clone().min_confidence(0.0));
+        if findings.is_empty() {
+            return vault.restore(text);
+        }
+        let rule = RestoreRule {
+            vault,
+            policy,
+            min_confidence,
+        };
+        Cow::Owned(rule.apply(text, &findings))
     }
 }
+
+/// Every personal-data kind.
+const PII_KINDS: [Kind; Kind::ALL.len() - 1] = {
+    let mut out = [Kind::IdCard; Kind::ALL.len() - 1];
+    let mut i = 0;
+    let mut o = 0;
+    while i < Kind::ALL.len() {
+        if !matches!(Kind::ALL[i], Kind::SensitiveWord) {
+            out[o] = Kind::ALL[i];
+            o += 1;
+        }
+        i += 1;
+    }
+    out
+};

@@ -22,6 +22,8 @@ use crate::offsets::floor_char;
 use crate::overlap::{self, Overlaps};
 use crate::pii::custom::{self, CustomCursor};
 use crate::pii::{date, PiiCursor, PiiDetectors, PiiKinds, Ymd, PII_HOLD_BACK, PII_LOOKBACK};
+use crate::pseudonym::placeholder::{self, MAX_PLACEHOLDER_BYTES};
+use crate::pseudonym::{Fate, RestoreRule, Vault};
 use crate::redact::RedactionPolicy;
 
 /// The detector configuration a stream judges personal data with.
@@ -156,6 +158,10 @@ pub struct StreamScanner {
     overlaps: Overlaps<Detached>,
     /// A pass was stopped by its limits: the stream releases nothing more.
     broken: bool,
+    /// The vault a restoring stream puts values back from, and the
+    /// confidence a finding needs to be redacted (the passes then judge
+    /// at confidence 0, since any value may be a surrogate).
+    restore: Option<(Arc<Vault>, f32)>,
     context: usize,
     bound: usize,
     most_held: usize,
@@ -201,10 +207,49 @@ impl StreamScanner {
             pending: Vec::new(),
             overlaps: Overlaps::default(),
             broken: false,
+            restore: None,
             context,
             bound: pii_bound + lex_bound,
             most_held: 0,
         }
+    }
+
+    /// This stream restoring `vault`'s values as it filters, as
+    /// [`Scanner::restore_and_redact`](crate::Scanner::restore_and_redact)
+    /// does for a whole text: placeholders and surrogates come back (a
+    /// placeholder cut between chunks is held until it completes), the
+    /// vault's originals stay, and what else the stream finds is redacted
+    /// and reported. Call it before the first chunk.
+    ///
+    /// ```
+    /// use filter_core::{RedactionPolicy, Scanner, Vault};
+    ///
+    /// let scanner = Scanner::new();
+    /// let mut vault = Vault::new();
+    /// scanner.pseudonymize("电话13800138000", &mut vault, &RedactionPolicy::new())?;
+    /// let mut stream = scanner
+    ///     .stream(&Default::default(), RedactionPolicy::new())
+    ///     .restoring(vault);
+    /// let mut out = String::new();
+    /// for chunk in ["请拨[PH", "ONE_", "1]或1390013", "9000"] {
+    ///     out += &stream.push(chunk).text;
+    /// }
+    /// let last = stream.finish();
+    /// out += &last.text;
+    /// assert_eq!(out, "请拨13800138000或[PHONE]");
+    /// # Ok::<(), filter_core::Error>(())
+    /// ```
+    pub fn restoring(mut self, vault: impl Into<Arc<Vault>>) -> StreamScanner {
+        if self.restore.is_none() {
+            self.bound += MAX_PLACEHOLDER_BYTES;
+        }
+        let min = match &self.restore {
+            Some((_, min)) => *min,
+            None => self.judges.min_confidence,
+        };
+        self.judges.min_confidence = 0.0;
+        self.restore = Some((vault.into(), min));
+        self
     }
 
     /// The most bytes this stream ever holds back: the longest personal-data
@@ -284,7 +329,7 @@ impl StreamScanner {
         interrupt
             .check_count(finals.len())
             .inspect_err(|_| self.broken = true)?;
-        let out = self.release(finals, release);
+        let out = self.release(finals, release, finished);
         self.most_held = self
             .most_held
             .max(self.origin + self.buf.len() - self.released);
@@ -373,35 +418,69 @@ impl StreamScanner {
     }
 
     /// Releases the text from what was released before up to `release`,
-    /// redacting the final findings in it.
-    fn release(&mut self, finals: Vec<Detached>, release: usize) -> StreamOutput {
+    /// redacting (or, restoring, restoring) the final findings in it.
+    fn release(&mut self, finals: Vec<Detached>, release: usize, finished: bool) -> StreamOutput {
         let mut out = StreamOutput::default();
         let mut at = self.released;
         for f in finals {
-            out.text
-                .push_str(&self.buf[at - self.origin..f.start - self.origin]);
-            self.count_units(at, f.start);
+            self.write_text(at, f.start, &mut out.text);
             let (c0, u0) = self.released_units;
             self.count_units(f.start, f.end);
             let (c1, u1) = self.released_units;
-            self.policy
-                .replace_into(&f.attach(&self.buf, self.origin), &mut out.text);
+            let found = f.attach(&self.buf, self.origin);
+            let fate = match &self.restore {
+                Some((vault, min)) => RestoreRule {
+                    vault,
+                    policy: Some(&self.policy),
+                    min_confidence: *min,
+                }
+                .write_finding(&found, &mut out.text),
+                None => {
+                    self.policy.replace_into(&found, &mut out.text);
+                    Fate::Redacted
+                }
+            };
             at = f.end;
-            out.findings.push(StreamFinding {
-                inner: f,
-                chars: c0..c1,
-                utf16: u0..u1,
-            });
+            if fate == Fate::Redacted {
+                out.findings.push(StreamFinding {
+                    inner: f,
+                    chars: c0..c1,
+                    utf16: u0..u1,
+                });
+            }
+        }
+        let mut release = release;
+        if let Some(tail) = self
+            .restore
+            .as_ref()
+            .filter(|_| !finished && release > at)
+            .and_then(|_| {
+                placeholder::partial_tail(&self.buf[at - self.origin..release - self.origin])
+            })
+        {
+            // A placeholder the next chunk may complete waits for it.
+            release = at + tail;
         }
         // (`>=` for `>` would append an empty slice: the same.)
         if release > at {
-            out.text
-                .push_str(&self.buf[at - self.origin..release - self.origin]);
-            self.count_units(at, release);
+            self.write_text(at, release, &mut out.text);
             at = release;
         }
         self.released = at;
         out
+    }
+
+    /// Appends the stream's text `from..to`, which holds no finding (and,
+    /// restoring, no placeholder cut at its end), and counts it released.
+    fn write_text(&mut self, from: usize, to: usize, out: &mut String) {
+        let piece = &self.buf[from - self.origin..to - self.origin];
+        match &self.restore {
+            Some((vault, _)) => {
+                vault.restore_into(piece, out);
+            }
+            None => out.push_str(piece),
+        }
+        self.count_units(from, to);
     }
 
     /// Drops the released text but the context the passes look back at.

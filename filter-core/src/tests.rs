@@ -589,6 +589,11 @@ fn hash_tokens_are_keyed_and_canonical() {
     assert_eq!(s.redact("１３８００１３８０００", &key_a), t1);
     assert_ne!(s.redact("13800138000", &key_b), t1);
     assert_ne!(s.redact("13900139000", &key_a), t1);
+    // Regression: a Beijing landline after +86 starts with 1 but is no
+    // mobile number; all its forms are one value.
+    let beijing = s.redact("010 6234 5678", &key_a).into_owned();
+    assert_eq!(s.redact("+86 10 6234 5678", &key_a), beijing);
+    assert_eq!(s.redact("(010)62345678", &key_a), beijing);
     assert!(Operator::hash(b"", 8).is_err());
     assert!(Operator::hash(b"k", 65).is_err());
     let debug = format!("{:?}", Operator::hash(b"topsecret", 8).unwrap());

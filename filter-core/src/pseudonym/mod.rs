@@ -1,14 +1,19 @@
 //! Pseudonymization with restore: personal data replaced by numbered
-//! placeholders recorded in a [`Vault`], and put back into answers.
+//! placeholders or by surrogates recorded in a [`Vault`], and put back
+//! into answers, whole or streamed.
 
-mod placeholder;
+pub(crate) mod placeholder;
+mod restore;
 mod seal;
 mod stream;
+mod surrogate;
 mod vault;
 
 pub use seal::VaultKey;
 pub use stream::StreamRestorer;
-pub use vault::{Vault, DEFAULT_MAX_VAULT_ENTRIES};
+pub(crate) use restore::{Fate, RestoreRule};
+use vault::Restored;
+pub use vault::{PseudonymMode, Vault, DEFAULT_MAX_VAULT_ENTRIES};
 
 #[cfg(test)]
 mod tests;

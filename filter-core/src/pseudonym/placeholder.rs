@@ -48,7 +48,7 @@ pub(crate) fn find_all(text: &str) -> impl Iterator<Item = Placeholder> + '_ {
 
 /// The longest placeholder in bytes: an opening bracket, the longest key
 /// in full-width characters, a closing bracket.
-const MAX_PLACEHOLDER_BYTES: usize = 3 + (MAX_LABEL + 1 + MAX_NUMBER_DIGITS) * 3 + 3;
+pub(crate) const MAX_PLACEHOLDER_BYTES: usize = 3 + (MAX_LABEL + 1 + MAX_NUMBER_DIGITS) * 3 + 3;
 
 /// What the text at an opening bracket is.
 enum Scan {

@@ -6,10 +6,13 @@
 //! "CFV" | version (1) | key id (8) | nonce (24) | ciphertext + tag (16)
 //! ```
 //!
-//! The header is authenticated with the ciphertext. The plaintext is the
-//! entries in order: for each, the kind's name, the label, the number and
-//! the original value, each string as a 32-bit little-endian length and
-//! its bytes.
+//! The header is authenticated with the ciphertext. The plaintext (version
+//! 2) is the surrogate seed (a byte 0, or 1 and 32 bytes), the entry count
+//! and the entries in order: for each, the kind's name, the original
+//! value, and either a byte 0, the label and the number (a placeholder)
+//! or a byte 1 and the surrogate. Strings are a 32-bit little-endian
+//! length and their bytes. Version 1 (no seed, placeholders only: kind,
+//! label, number, original) is still read.
 
 use std::fmt;
 use std::path::Path;
@@ -22,10 +25,13 @@ use crate::error::Error;
 use crate::finding::Kind;
 use crate::redact::HashKey;
 
-use super::vault::{Entry, Vault};
+use super::surrogate::SEED_LEN;
+use super::vault::{Entry, Pseudonym, Vault};
 
 const MAGIC: &[u8; 3] = b"CFV";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The first format, placeholders only; still opened.
+const VERSION_1: u8 = 1;
 const ID_LEN: usize = 8;
 const NONCE_LEN: usize = 24;
 const HEADER_LEN: usize = MAGIC.len() + 1 + ID_LEN;
@@ -95,7 +101,7 @@ impl Vault {
         header.push(VERSION);
         header.extend_from_slice(&key.id);
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let plain = encode(self.entries());
+        let plain = encode(self);
         let sealed = key
             .cipher
             .encrypt(
@@ -126,7 +132,8 @@ impl Vault {
         if sealed.len() < HEADER_LEN + NONCE_LEN || &sealed[..MAGIC.len()] != MAGIC {
             return Err(Error::vault_refused("not a sealed vault"));
         }
-        if sealed[MAGIC.len()] != VERSION {
+        let version = sealed[MAGIC.len()];
+        if version != VERSION && version != VERSION_1 {
             return Err(Error::vault_refused(
                 "a vault format this version cannot read",
             ));
@@ -148,7 +155,7 @@ impl Vault {
                 },
             )
             .map_err(|_| Error::vault_refused("the vault was changed or damaged"))?;
-        decode(&plain).ok_or_else(|| Error::vault_refused("the vault's contents are malformed"))
+        decode(version, &plain).ok_or_else(|| Error::vault_refused("the vault's contents are malformed"))
     }
 }
 
@@ -157,47 +164,101 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn encode(entries: &[Entry]) -> Vec<u8> {
+fn encode(vault: &Vault) -> Vec<u8> {
     let mut out = Vec::new();
+    match vault.seed() {
+        Some(seed) => {
+            out.push(1);
+            out.extend_from_slice(seed);
+        }
+        None => out.push(0),
+    }
+    let entries = vault.entries();
     out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
     for e in entries {
         put_str(&mut out, e.kind.as_str());
-        put_str(&mut out, &e.label);
-        out.extend_from_slice(&e.number.to_le_bytes());
         put_str(&mut out, &e.original);
+        match &e.pseudonym {
+            Pseudonym::Placeholder { label, number } => {
+                out.push(0);
+                put_str(&mut out, label);
+                out.extend_from_slice(&number.to_le_bytes());
+            }
+            Pseudonym::Surrogate(s) => {
+                out.push(1);
+                put_str(&mut out, s);
+            }
+        }
     }
     out
 }
 
-/// Reads what [`encode`] wrote; `None` for anything else.
-fn decode(mut b: &[u8]) -> Option<Vault> {
-    fn u32_of(b: &mut &[u8]) -> Option<u32> {
-        let (n, rest) = b.split_first_chunk::<4>()?;
-        *b = rest;
-        Some(u32::from_le_bytes(*n))
+fn u32_of(b: &mut &[u8]) -> Option<u32> {
+    let (n, rest) = b.split_first_chunk::<4>()?;
+    *b = rest;
+    Some(u32::from_le_bytes(*n))
+}
+
+fn str_of<'a>(b: &mut &'a [u8]) -> Option<&'a str> {
+    let n = u32_of(b)? as usize;
+    if n > b.len() {
+        return None;
     }
-    fn str_of<'a>(b: &mut &'a [u8]) -> Option<&'a str> {
-        let n = u32_of(b)? as usize;
-        if n > b.len() {
-            return None;
+    let (s, rest) = b.split_at(n);
+    *b = rest;
+    std::str::from_utf8(s).ok()
+}
+
+fn byte_of(b: &mut &[u8]) -> Option<u8> {
+    let (&v, rest) = b.split_first()?;
+    *b = rest;
+    Some(v)
+}
+
+/// Reads what [`encode`] wrote (or version 1 wrote); `None` for anything
+/// else.
+fn decode(version: u8, mut b: &[u8]) -> Option<Vault> {
+    let mut vault = Vault::new();
+    if version != VERSION_1 {
+        match byte_of(&mut b)? {
+            0 => {}
+            1 => {
+                let (seed, rest) = b.split_first_chunk::<SEED_LEN>()?;
+                vault.set_seed(*seed);
+                b = rest;
+            }
+            _ => return None,
         }
-        let (s, rest) = b.split_at(n);
-        *b = rest;
-        std::str::from_utf8(s).ok()
     }
     let count = u32_of(&mut b)?;
-    let mut vault = Vault::new();
     for _ in 0..count {
         let kind: Kind = str_of(&mut b)?.parse().ok()?;
-        let label = str_of(&mut b)?.into();
-        let number = u32_of(&mut b)?;
-        let original = str_of(&mut b)?.into();
-        vault.push(Entry {
-            kind,
-            label,
-            number,
-            original,
-        });
+        let entry = if version == VERSION_1 {
+            let label = str_of(&mut b)?.into();
+            let number = u32_of(&mut b)?;
+            let original = str_of(&mut b)?.into();
+            Entry {
+                kind,
+                original,
+                pseudonym: Pseudonym::Placeholder { label, number },
+            }
+        } else {
+            let original = str_of(&mut b)?.into();
+            let pseudonym = match byte_of(&mut b)? {
+                0 => Pseudonym::Placeholder {
+                    label: str_of(&mut b)?.into(),
+                    number: u32_of(&mut b)?,
+                },
+                1 => Pseudonym::Surrogate(str_of(&mut b)?.into()),
+                _ => return None,
+            };
+            Entry {
+                kind,
+                original,
+                pseudonym,
+            }
+        };
+        vault.push(entry);
     }
     b.is_empty().then_some(vault)
 }

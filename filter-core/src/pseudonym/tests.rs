@@ -295,3 +295,273 @@ proptest! {
         prop_assert_eq!(Vault::open([&k], &vault.seal(&k)).unwrap(), vault);
     }
 }
+
+/// Surrogates of each kind in the text they were found in: another value
+/// of the kind and category, in the original's formatting, not the
+/// original, found again by the detectors and restored, written as
+/// drawn or re-formatted by a model.
+#[test]
+fn surrogates_of_every_kind_validate_and_come_back() {
+    let scanner = Scanner::new();
+    let policy = RedactionPolicy::new();
+    let cases = [
+        ("手机", "13800138000"),
+        ("电话", "+86 138 0013 8000"),
+        ("电话", "１３８００１３８０００"),
+        ("座机", "(0571)87654321"),
+        ("座机", "+86 10 6234 5678"),
+        ("身份证", "110101199003071233"),
+        ("身份证", "11010519491231002X"),
+        ("身份证", "110105 19491231 002x"),
+        ("旧身份证", "110105491231002"),
+        ("香港身份证", "A123456(3)"),
+        ("澳门身份证", "1234567(8)"),
+        ("台湾身份证", "A123456789"),
+        ("卡号", "6222021234567890128"),
+        ("卡号", "4111 1111 1111 1111"),
+        ("卡号", "2720046927315109"),
+        ("邮箱", "kf.x@shop.cn"),
+        ("密钥", "AKIAIOSFODNN7EXAMPLE"),
+        ("密钥", "sk-proj-4Fq9xZ2LmN8pQ7rT1vW3yB6cD0eG5hJ"),
+        ("密钥", "LTAI5tAbCdEfGhIjKlMn"),
+        ("信用代码", "91350100M000100Y43"),
+        ("护照", "E12345678"),
+        ("车架号", "LFV2A21K6C3054321"),
+        ("地址", "10.0.0.1"),
+        ("地址", "fe80::1ff:fe23:4567:890a"),
+        ("车牌", "京A·12345"),
+        ("车牌", "粤B·D12345"),
+    ];
+    for (context, value) in cases {
+        let text = format!("{context}{value}，请记下");
+        let found = scanner.scan_with(&text, &crate::ScanOptions::new().min_confidence(0.0));
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        let (kind, category) = (found[0].kind(), found[0].category().to_string());
+        let mut vault = Vault::new();
+        let sent = scanner
+            .pseudonymize_as(
+                &text,
+                &crate::ScanOptions::new().min_confidence(0.0),
+                crate::PseudonymMode::Surrogate,
+                &mut vault,
+                &policy,
+            )
+            .unwrap();
+        let surrogate = &sent[context.len()..sent.len() - "，请记下".len()];
+        assert!(
+            !surrogate.starts_with('['),
+            "{value}: a surrogate, not {surrogate}"
+        );
+        assert_ne!(
+            canonical_value(kind, surrogate, None),
+            canonical_value(kind, value, None),
+            "{value}"
+        );
+        // The same kind and category, found alone and in the text.
+        let again = scanner.scan_with(&sent, &crate::ScanOptions::new().min_confidence(0.0));
+        assert_eq!(again.len(), 1, "{sent}");
+        assert_eq!(
+            (again[0].kind(), again[0].category(), again[0].as_str()),
+            (kind, &*category, surrogate),
+            "{value}"
+        );
+        // The formatting stays where a value keeps its characters.
+        if !matches!(kind, crate::Kind::Email | crate::Kind::IpAddress) {
+            let shape = |s: &str| -> String {
+                s.chars()
+                    .map(|c| match crate::redact::fold_full_width(c) {
+                        '0'..='9' => if c.is_ascii() { '9' } else { '９' },
+                        'a'..='z' => 'a',
+                        'A'..='Z' => 'A',
+                        c => c,
+                    })
+                    .collect()
+            };
+            assert_eq!(shape(surrogate), shape(value), "{value} -> {surrogate}");
+        }
+        // Restored as drawn, and re-formatted as models write values.
+        assert_eq!(scanner.restore(&sent, &vault), text, "{value}");
+        let compact: String = surrogate.chars().filter(|c| *c != ' ').collect();
+        let answer = format!("好的，{context}{compact}。");
+        if scanner.scan_with(&answer, &crate::ScanOptions::new().min_confidence(0.0)).len() == 1 {
+            assert_eq!(
+                scanner.restore(&answer, &vault),
+                format!("好的，{context}{value}。"),
+                "{value} written {compact}"
+            );
+        }
+        // Deterministic per vault: the same vault draws the same again.
+        let k = key("surrogates");
+        let mut reopened = Vault::open([&k], &vault.seal(&k)).unwrap();
+        let fresh_text = format!("{context}{value}");
+        let mut again_vault = Vault::open([&k], &vault.seal(&k)).unwrap();
+        again_vault = Vault::open([&k], &again_vault.seal(&k)).unwrap();
+        assert_eq!(reopened, again_vault);
+        let turn = scanner
+            .pseudonymize_as(
+                &fresh_text,
+                &crate::ScanOptions::new().min_confidence(0.0),
+                crate::PseudonymMode::Surrogate,
+                &mut reopened,
+                &policy,
+            )
+            .unwrap();
+        assert_eq!(turn, format!("{context}{surrogate}"), "a later turn reuses it");
+    }
+}
+
+#[test]
+fn surrogates_avoid_every_value_in_use() {
+    let scanner = Scanner::new();
+    let policy = RedactionPolicy::new();
+    let mut vault = Vault::new();
+    // Many numbers of one segment: each gets its own surrogate, none of
+    // them a number of the text.
+    let numbers: Vec<String> = (0..200).map(|i| format!("1380013{i:04}")).collect();
+    let text = numbers.join("，");
+    let sent = scanner
+        .pseudonymize_as(
+            &text,
+            &crate::ScanOptions::new(),
+            crate::PseudonymMode::Surrogate,
+            &mut vault,
+            &policy,
+        )
+        .unwrap();
+    let drawn: std::collections::HashSet<&str> = sent.split('，').collect();
+    assert_eq!(drawn.len(), 200, "distinct surrogates");
+    for d in &drawn {
+        assert!(!numbers.iter().any(|n| n == d), "{d} is a number of the text");
+    }
+    assert_eq!(scanner.restore(&sent, &vault), text);
+    // A fresh vault draws others: surrogates depend on the vault's seed.
+    let mut other = Vault::new();
+    let sent_again = scanner
+        .pseudonymize_as(
+            &text,
+            &crate::ScanOptions::new(),
+            crate::PseudonymMode::Surrogate,
+            &mut other,
+            &policy,
+        )
+        .unwrap();
+    assert_ne!(sent, sent_again);
+}
+
+#[test]
+fn a_restoring_stream_restores_and_filters() {
+    let scanner = Scanner::new();
+    let policy = RedactionPolicy::new();
+    let mut vault = Vault::new();
+    let sent = scanner
+        .pseudonymize_as(
+            "我的卡号6222021234567890128，电话13800138000",
+            &crate::ScanOptions::new(),
+            crate::PseudonymMode::Surrogate,
+            &mut vault,
+            &policy,
+        )
+        .unwrap();
+    let mut placeholders = vault.clone();
+    scanner
+        .pseudonymize("邮箱kf@shop.cn", &mut placeholders, &policy)
+        .unwrap();
+    let card = &sent["我的卡号".len()..sent.find('，').unwrap()];
+    let answer = format!("已记录卡号{card}，邮件发往[EMAIL_1]。另一号码13900139000");
+    let whole =
+        scanner.restore_and_redact(&answer, &crate::ScanOptions::new(), &placeholders, &policy);
+    assert_eq!(
+        whole,
+        "已记录卡号6222021234567890128，邮件发往kf@shop.cn。另一号码[PHONE]"
+    );
+    let bounds: Vec<usize> = (0..=answer.len())
+        .filter(|&i| answer.is_char_boundary(i))
+        .collect();
+    for step in [1, 2, 3, 7] {
+        let mut stream = scanner
+            .stream(&crate::ScanOptions::new(), policy.clone())
+            .restoring(placeholders.clone());
+        let mut out = String::new();
+        let mut reported = Vec::new();
+        let mut at = 0;
+        for &b in bounds.iter().step_by(step).chain([&answer.len()]) {
+            if b < at {
+                continue;
+            }
+            let o = stream.push(&answer[at..b]);
+            out += &o.text;
+            reported.extend(o.findings);
+            at = b;
+        }
+        let o = stream.finish();
+        out += &o.text;
+        reported.extend(o.findings);
+        assert_eq!(out, whole, "chunks of {step}");
+        // Only what the model produced itself is reported.
+        assert_eq!(reported.len(), 1);
+        assert_eq!(&answer[reported[0].range()], "13900139000");
+    }
+}
+
+proptest! {
+    #[test]
+    fn surrogates_round_trip(s in text(8)) {
+        let scanner = Scanner::new();
+        let mut vault = Vault::new();
+        let pseudo = scanner
+            .pseudonymize_as(
+                &s,
+                &crate::ScanOptions::new(),
+                crate::PseudonymMode::Surrogate,
+                &mut vault,
+                &RedactionPolicy::new(),
+            )
+            .unwrap();
+        prop_assert_eq!(scanner.restore(&pseudo, &vault).into_owned(), first_forms(&scanner, &s));
+        // No surrogate is an original of the vault.
+        for (pseudonym, original) in vault.iter() {
+            prop_assert_ne!(pseudonym.as_str(), original);
+        }
+        let k = key("prop");
+        prop_assert_eq!(Vault::open([&k], &vault.seal(&k)).unwrap(), vault);
+    }
+
+    #[test]
+    fn restoring_stream_equals_whole_text(
+        s in text(8),
+        cuts in proptest::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let scanner = Scanner::new();
+        let policy = RedactionPolicy::new();
+        let mut vault = Vault::new();
+        scanner
+            .pseudonymize_as(
+                "13800138000 6222021234567890128 kf.x@shop.cn 110101199003071233",
+                &crate::ScanOptions::new(),
+                crate::PseudonymMode::Surrogate,
+                &mut vault,
+                &policy,
+            )
+            .unwrap();
+        scanner.pseudonymize("13900139000", &mut vault, &policy).unwrap();
+        // The answer: the text with the vault's pseudonyms among it.
+        let pseudonyms: Vec<String> = vault.iter().map(|(p, _)| p).collect();
+        let answer = format!("{s}{}{s}[phone_1]", pseudonyms.join(""));
+        let whole = scanner.restore_and_redact(&answer, &crate::ScanOptions::new(), &vault, &policy);
+        let mut stream = scanner.stream(&crate::ScanOptions::new(), policy.clone()).restoring(vault);
+        let mut cuts: Vec<usize> = cuts
+            .iter()
+            .map(|&c| crate::offsets::floor_char(&answer, c % (answer.len() + 1)))
+            .collect();
+        cuts.sort_unstable();
+        let mut out = String::new();
+        let mut at = 0;
+        for c in cuts.into_iter().chain([answer.len()]) {
+            if c < at { continue; }
+            out += &stream.push(&answer[at..c]).text;
+            at = c;
+        }
+        out += &stream.finish().text;
+        prop_assert_eq!(out, whole);
+    }
+}
