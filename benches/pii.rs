@@ -5,7 +5,9 @@ use std::hint::black_box;
 
 use contentfilter_benches::{data, NaivePii};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use filter_core::{RedactionPolicy, Scanner, StreamRestorer, Vault, VaultKey};
+use filter_core::{
+    PseudonymMode, RedactionPolicy, ScanOptions, Scanner, StreamRestorer, Vault, VaultKey,
+};
 
 fn pii_corpus(c: &mut Criterion) {
     let corpus = data("corpus_pii.txt");
@@ -112,6 +114,37 @@ fn pseudonym_prompt(c: &mut Criterion) {
     g.bench_function("restore", |b| {
         b.iter(|| black_box(vault.restore(black_box(&pseudo))).len())
     });
+    // Surrogates: drawing five valid fake values (each checked by a scan
+    // of the candidate), and restoring them by scanning the answer.
+    let options = ScanOptions::new();
+    let mut surrogates = Vault::new();
+    let fake = scanner
+        .pseudonymize_as(
+            &prompt,
+            &options,
+            PseudonymMode::Surrogate,
+            &mut surrogates,
+            &policy,
+        )
+        .unwrap();
+    assert_eq!(scanner.restore(&fake, &surrogates), prompt);
+    g.bench_function("pseudonymize_surrogate", |b| {
+        b.iter(|| {
+            // A new conversation: a fresh seed, every value drawn anew.
+            let mut v = Vault::new();
+            black_box(scanner.pseudonymize_as(
+                black_box(&prompt),
+                &options,
+                PseudonymMode::Surrogate,
+                &mut v,
+                &policy,
+            ))
+            .map(|t| t.len())
+        })
+    });
+    g.bench_function("restore_surrogate", |b| {
+        b.iter(|| black_box(scanner.restore(black_box(&fake), &surrogates)).len())
+    });
     g.bench_function("seal", |b| b.iter(|| black_box(vault.seal(&key)).len()));
     g.bench_function("open", |b| {
         b.iter(|| Vault::open([&key], black_box(&sealed)).map(|v| v.len()))
@@ -148,6 +181,18 @@ fn stream_restore(c: &mut Criterion) {
                 let mut r = StreamRestorer::new(&vault);
                 let n: usize = chunks.iter().map(|c| r.push(black_box(c)).len()).sum();
                 n + r.finish().len()
+            })
+        });
+        // Restoring and filtering in one pass: a StreamScanner with the
+        // vault, which scans every chunk too.
+        let shared = std::sync::Arc::new(vault.clone());
+        g.bench_function(format!("scan_{name}"), |b| {
+            b.iter(|| {
+                let mut s = scanner
+                    .stream(&ScanOptions::new(), RedactionPolicy::new())
+                    .restoring(shared.clone());
+                let n: usize = chunks.iter().map(|c| s.push(black_box(c)).text.len()).sum();
+                n + s.finish().text.len()
             })
         });
     }

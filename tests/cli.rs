@@ -563,3 +563,55 @@ fn pseudonymize_and_restore_round_trip_through_a_sealed_vault() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("FILTER_VAULT_KEY_FILE"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `pseudonymize --mode surrogate`: valid fake values in the prompt's
+/// formatting, the same value given the same surrogate in a later turn,
+/// and `restore` putting the originals back where a model re-wrote the
+/// surrogates (grouping removed, full width).
+#[test]
+fn surrogates_round_trip_through_the_cli() {
+    let dir = contentfilter_tests::temp_dir("cli-surrogates");
+    let key = dir.join("vault.key");
+    std::fs::write(&key, "a vault key of more than sixteen bytes\n").unwrap();
+    let vault = dir.join("conversation.vault");
+    let (key_arg, vault_arg) = (key.to_str().unwrap(), vault.to_str().unwrap());
+    let pseudonymize = |input: &str| {
+        let args = [
+            "pseudonymize",
+            "--mode",
+            "surrogate",
+            "--vault-key-file",
+            key_arg,
+            "--vault",
+            vault_arg,
+        ];
+        let out = run(&args, input.as_bytes());
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = pseudonymize("电话 138 0013 8000，身份证110101199003071233");
+    let phone = &first["电话 ".len().."电话 ".len() + "138 0013 8000".len()];
+    assert!(
+        phone.starts_with("138 0") && phone != "138 0013 8000",
+        "{first}"
+    );
+    let second = pseudonymize("再打13800138000");
+    let compact: String = phone.chars().filter(|c| *c != ' ').collect();
+    assert_eq!(second, format!("再打{compact}"), "one value, one surrogate");
+    let id = &first[first.len() - 18..];
+    let wide: String = id
+        .chars()
+        .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+        .collect();
+    let answer = format!("已登记{compact}和{wide}。");
+    let back = run(
+        &["restore", "--vault-key-file", key_arg, "--vault", vault_arg],
+        answer.as_bytes(),
+    );
+    assert_eq!(back.status.code(), Some(0), "{back:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&back.stdout),
+        "已登记138 0013 8000和110101199003071233。"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -718,6 +718,134 @@ async fn pseudonyms_round_trip_through_the_service() {
     );
 }
 
+/// Surrogates through the service: Redact draws them (valid values of the
+/// kind, another value than the original), Restore finds them again as a
+/// model re-writes them, and a ScanStream with the vault restores a
+/// placeholder split across three chunks and a surrogate, while it
+/// redacts and reports a number the model made up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn surrogates_and_restoring_streams_through_the_service() {
+    use filter_server::proto::scan_stream_request::Message;
+    use filter_server::proto::{ScanStreamOptions, ScanStreamRequest};
+    let dir = temp_dir("surrogate-keys");
+    let key = dir.join("vault.key");
+    std::fs::write(&key, "a vault key of 16+ bytes").unwrap();
+    let server = ServerProcess::start(&["--vault-key-file", key.to_str().unwrap()]);
+    let mut client = server.client().await;
+    let prompt = "卡号6222021234567890128，身份证110101199003071233";
+    let first = client
+        .redact(RedactRequest {
+            text: prompt.into(),
+            pseudonym_mode: proto::PseudonymMode::Surrogate as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let card = &first.text["卡号".len().."卡号".len() + 19];
+    let id = &first.text[first.text.len() - 18..];
+    assert!(
+        card.starts_with("622202") && card != "6222021234567890128",
+        "{}",
+        first.text
+    );
+    assert!(
+        id.starts_with("110101") && id != "110101199003071233",
+        "{}",
+        first.text
+    );
+    // The surrogates are what the detectors take for a card and an ID.
+    let scanned = client
+        .scan(scan_request(&first.text))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(scanned.findings.len(), 2, "{scanned:?}");
+    // A second turn adds a placeholder to the same vault.
+    let second = client
+        .redact(RedactRequest {
+            text: "电话13800138000".into(),
+            vault: first.vault,
+            pseudonym_mode: proto::PseudonymMode::Placeholder as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(second.text, "电话[PHONE_1]");
+    let spaced = format!(
+        "{} {} {} {} {}",
+        &card[..4],
+        &card[4..8],
+        &card[8..12],
+        &card[12..16],
+        &card[16..]
+    );
+    let restored = restore(
+        &mut client,
+        &format!("卡 {spaced}，证 {id}，电话【PHONE_1】"),
+        second.vault.clone(),
+    )
+    .await
+    .unwrap()
+    .into_inner();
+    assert_eq!(
+        restored.text,
+        "卡 6222021234567890128，证 110101199003071233，电话13800138000"
+    );
+
+    let answer = [
+        "请拨[PH".to_string(),
+        "ONE_".to_string(),
+        format!("1]，卡号{card}，或13900139000。"),
+    ];
+    let mut messages = vec![ScanStreamRequest {
+        message: Some(Message::Options(ScanStreamOptions {
+            vault: second.vault.clone(),
+            ..Default::default()
+        })),
+    }];
+    messages.extend(answer.iter().map(|c| ScanStreamRequest {
+        message: Some(Message::Chunk(c.clone())),
+    }));
+    let mut stream = client
+        .scan_stream(tokio_stream::iter(messages))
+        .await
+        .unwrap()
+        .into_inner();
+    let (mut text, mut findings) = (String::new(), Vec::new());
+    while let Some(r) = stream.message().await.unwrap() {
+        text += &r.text;
+        findings.extend(r.findings);
+    }
+    assert_eq!(
+        text,
+        "请拨13800138000，卡号6222021234567890128，或[PHONE]。"
+    );
+    assert_eq!(
+        findings.len(),
+        1,
+        "only the model's own number: {findings:?}"
+    );
+    assert_eq!(findings[0].kind, proto::Kind::Phone as i32);
+    // A stream with a vault needs the key too; a damaged vault is refused.
+    let mut damaged = second.vault.clone();
+    damaged[45] ^= 1;
+    let err = client
+        .scan_stream(tokio_stream::iter(vec![ScanStreamRequest {
+            message: Some(Message::Options(ScanStreamOptions {
+                vault: damaged,
+                ..Default::default()
+            })),
+        }]))
+        .await;
+    let err = match err {
+        Err(e) => e,
+        Ok(r) => r.into_inner().message().await.unwrap_err(),
+    };
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+}
+
 /// `--watch`: a change in the directory is reloaded without a signal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_reloads_a_changed_directory() {
@@ -1325,6 +1453,7 @@ mod streaming {
             kinds: vec![],
             categories: vec![],
             operators: vec![],
+            vault: vec![],
         };
         let chars: Vec<String> = answer.chars().map(String::from).collect();
         let responses = stream(&mut client, Some(options), chars).await;

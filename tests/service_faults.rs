@@ -1,8 +1,6 @@
 //! Faults found by trying the service from outside: each test failed
 //! against the code before its fix.
 
-use std::time::{Duration, Instant};
-
 use contentfilter_tests::{eventually, http_get, run, temp_dir, ServerProcess};
 use filter_server::proto::content_filter_client::ContentFilterClient;
 use filter_server::proto::scan_stream_request::Message;
@@ -20,33 +18,21 @@ fn many_findings() -> String {
         .collect()
 }
 
-/// Regression: the server's sockets had Nagle's algorithm on, so an
-/// answer written in two pieces waited for the client's delayed ACK:
-/// 41 ms for every Scan with a large answer, against 0.2 ms without.
+/// Answers with many findings (about 1 KB) come back whole, call after
+/// call on one connection. (That they come without a delayed-ACK stall is
+/// checked on the socket: `listener.rs`, `accepted_connections_have_nagle_off`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn answers_with_many_findings_do_not_wait_for_delayed_acks() {
+async fn answers_with_many_findings_come_back_whole() {
     let server = ServerProcess::start(&[]);
     let mut client = server.client().await;
     let request = ScanRequest {
         text: many_findings(),
         ..Default::default()
     };
-    let first = client.scan(request.clone()).await.unwrap().into_inner();
-    assert_eq!(first.findings.len(), 25);
-    let mut times = Vec::new();
-    for _ in 0..21 {
-        let t = Instant::now();
-        client.scan(request.clone()).await.unwrap();
-        times.push(t.elapsed());
+    for _ in 0..5 {
+        let r = client.scan(request.clone()).await.unwrap().into_inner();
+        assert_eq!(r.findings.len(), 25);
     }
-    times.sort();
-    // The median: one slow call on a busy machine does not decide it, and
-    // a delayed-ACK stall (40 ms) on every call does.
-    let median = times[times.len() / 2];
-    assert!(
-        median < Duration::from_millis(20),
-        "median Scan of a 25-finding answer took {median:?} (a 40 ms stall is Nagle's algorithm meeting delayed ACKs)"
-    );
 }
 
 fn chunk(s: &str) -> ScanStreamRequest {

@@ -412,13 +412,27 @@ impl Scanner {
         policy: &RedactionPolicy,
     ) -> Result<String, Error> {
         let findings = self.scan_with(text, options);
+        self.pseudonymize_found(text, &findings, mode, vault, policy)
+    }
+
+    /// [`Scanner::pseudonymize_as`] of findings already made (by
+    /// [`Scanner::try_scan_with`], say, within limits): `findings` are
+    /// those of `text`, sorted and non-overlapping as a scan returns them.
+    pub fn pseudonymize_found(
+        &self,
+        text: &str,
+        findings: &[Finding<'_>],
+        mode: PseudonymMode,
+        vault: &mut Vault,
+        policy: &RedactionPolicy,
+    ) -> Result<String, Error> {
         match mode {
-            PseudonymMode::Placeholder => vault.pseudonymize(text, &findings, policy),
+            PseudonymMode::Placeholder => vault.pseudonymize(text, findings, policy),
             PseudonymMode::Surrogate => {
                 let check = |candidate: &str, kind: Kind, category: &str| {
                     self.finds_exactly(candidate, kind, category)
                 };
-                vault.pseudonymize_in(text, &findings, policy, Some(&check))
+                vault.pseudonymize_in(text, findings, policy, Some(&check))
             }
         }
     }
@@ -488,9 +502,10 @@ impl Scanner {
         policy: Option<&RedactionPolicy>,
     ) -> Cow<'h, str> {
         let lexicon = self.lexicon.as_ref().map(SharedLexicon::load);
-        let min_confidence = options
-            .min_confidence
-            .unwrap_or_else(|| self.detectors_in_service(lexicon.as_deref()).min_confidence());
+        let min_confidence = options.min_confidence.unwrap_or_else(|| {
+            self.detectors_in_service(lexicon.as_deref())
+                .min_confidence()
+        });
         let findings = self.scan_with(text, &options.clone().min_confidence(0.0));
         if findings.is_empty() {
             return vault.restore(text);

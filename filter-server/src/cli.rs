@@ -51,9 +51,10 @@ enum Command {
     /// Validate a word-list directory: print counts and warnings, exit 2 on error.
     CheckWordlists(CheckArgs),
     /// Print FILEs (or standard input) with personal data replaced by
-    /// numbered placeholders (`[PHONE_1]`), recorded in a sealed vault.
+    /// numbered placeholders (`[PHONE_1]`) or surrogates, recorded in a
+    /// sealed vault.
     Pseudonymize(PseudonymizeArgs),
-    /// Print FILEs (or standard input) with a vault's placeholders put back.
+    /// Print FILEs (or standard input) with a vault's values put back.
     Restore(RestoreArgs),
 }
 
@@ -74,6 +75,19 @@ struct VaultArgs {
 enum PseudonymMode {
     /// `[PHONE_1]`, `[ID_CARD_2]`: the kind's label and a number.
     Placeholder,
+    /// A fake value of the same kind and shape that passes the same
+    /// validation (checksums, segments, networks), in the original's
+    /// formatting; `restore` finds it again however a model re-writes it.
+    Surrogate,
+}
+
+impl From<PseudonymMode> for filter_core::PseudonymMode {
+    fn from(mode: PseudonymMode) -> filter_core::PseudonymMode {
+        match mode {
+            PseudonymMode::Placeholder => filter_core::PseudonymMode::Placeholder,
+            PseudonymMode::Surrogate => filter_core::PseudonymMode::Surrogate,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -91,6 +105,11 @@ struct PseudonymizeArgs {
 struct RestoreArgs {
     #[command(flatten)]
     vault: VaultArgs,
+    /// Directory of word lists whose `detectors.toml` found the values
+    /// (surrogates of custom detectors are found again by them)
+    /// [default: the lists bundled in the binary].
+    #[arg(long, value_name = "DIR", env = "FILTER_WORDLISTS")]
+    wordlists: Option<PathBuf>,
     /// Files to read; `-` or none for standard input.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -581,7 +600,6 @@ impl VaultArgs {
 }
 
 fn pseudonymize(args: &PseudonymizeArgs) -> Result<(), CliError> {
-    let PseudonymMode::Placeholder = args.mode;
     let key = args.vault.key()?;
     let mut vault = args.vault.open(&key, true)?;
     let (scanner, options) = build(&args.selection)?;
@@ -590,7 +608,7 @@ fn pseudonymize(args: &PseudonymizeArgs) -> Result<(), CliError> {
     let mut texts = Vec::with_capacity(inputs.len());
     for input in &inputs {
         let text = scanner
-            .pseudonymize_with(&input.text, &options, &mut vault, &policy)
+            .pseudonymize_as(&input.text, &options, args.mode.into(), &mut vault, &policy)
             .map_err(|source| CliError::Vault {
                 path: args.vault.display(),
                 source,
@@ -611,10 +629,27 @@ fn restore(args: &RestoreArgs) -> Result<(), CliError> {
     let key = args.vault.key()?;
     let vault = args.vault.open(&key, false)?;
     let inputs = read_inputs(&args.files)?;
+    // Surrogates are found again by the detectors; placeholders need none.
+    let scanner = if vault.has_surrogates() {
+        let selection = Selection {
+            wordlists: args.wordlists.clone(),
+            kinds: Vec::new(),
+            categories: Vec::new(),
+            min_confidence: None,
+            files: Vec::new(),
+        };
+        Some(build(&selection)?.0)
+    } else {
+        None
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for input in &inputs {
-        out.write_all(vault.restore(&input.text).as_bytes())
+        let restored = match &scanner {
+            Some(scanner) => scanner.restore(&input.text, &vault),
+            None => vault.restore(&input.text),
+        };
+        out.write_all(restored.as_bytes())
             .map_err(CliError::output)?;
     }
     out.flush().map_err(CliError::output)

@@ -110,11 +110,12 @@ pub fn policy(
     Ok(policy)
 }
 
-/// Whether a Redact request asks for placeholders (else operators).
-pub fn placeholders(mode: i32) -> Result<bool, Status> {
+/// The pseudonym mode a Redact request asks for (`None`: the operators).
+pub fn pseudonym_mode(mode: i32) -> Result<Option<filter_core::PseudonymMode>, Status> {
     match proto::PseudonymMode::try_from(mode) {
-        Ok(proto::PseudonymMode::Unspecified) => Ok(false),
-        Ok(proto::PseudonymMode::Placeholder) => Ok(true),
+        Ok(proto::PseudonymMode::Unspecified) => Ok(None),
+        Ok(proto::PseudonymMode::Placeholder) => Ok(Some(filter_core::PseudonymMode::Placeholder)),
+        Ok(proto::PseudonymMode::Surrogate) => Ok(Some(filter_core::PseudonymMode::Surrogate)),
         Err(_) => Err(Status::invalid_argument(format!(
             "pseudonym_mode: unknown value {mode}"
         ))),
@@ -128,7 +129,7 @@ pub fn no_pii_operators(overrides: &[proto::OperatorOverride]) -> Result<(), Sta
         let kind = one_kind(&format!("operators[{i}].kind"), o.kind)?;
         if kind.is_pii() {
             return Err(Status::invalid_argument(format!(
-                "operators[{i}]: with pseudonym_mode, placeholders replace personal data; \
+                "operators[{i}]: with pseudonym_mode, pseudonyms replace personal data; \
                  operators apply to sensitive words only"
             )));
         }

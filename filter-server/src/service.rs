@@ -49,7 +49,7 @@ pub struct FilterService {
 }
 
 /// Opens a request's sealed vault; empty bytes are a new vault.
-fn open_vault(keys: &[VaultKey], sealed: &[u8]) -> Result<Vault, Status> {
+pub(crate) fn open_vault(keys: &[VaultKey], sealed: &[u8]) -> Result<Vault, Status> {
     if sealed.is_empty() {
         return Ok(Vault::new());
     }
@@ -193,7 +193,7 @@ impl FilterService {
     }
 
     /// The vault keys, or FAILED_PRECONDITION naming the setting.
-    fn vault_keys(&self) -> Result<Arc<[VaultKey]>, Status> {
+    pub(crate) fn vault_keys(&self) -> Result<Arc<[VaultKey]>, Status> {
         if self.state.vault_keys.is_empty() {
             return Err(Status::failed_precondition(
                 "pseudonyms need a vault key: start the server with --vault-key-file FILE \
@@ -267,12 +267,15 @@ impl ContentFilter for FilterService {
         let result = async {
             let options = self.options(&r.kinds, &r.categories, r.min_confidence)?;
             let policy = convert::policy(&r.operators, self.state.hash_key.as_ref())?;
-            let response = if convert::placeholders(r.pseudonym_mode)? {
+            let response = if let Some(mode) = convert::pseudonym_mode(r.pseudonym_mode)? {
                 convert::no_pii_operators(&r.operators)?;
                 let keys = self.vault_keys()?;
                 let mut vault = open_vault(&keys, &r.vault)?;
+                let state = self.state.clone();
                 self.scan_text(r.text, options, &call, move |text, found| {
-                    let pseudo = vault.pseudonymize(text, found, &policy)?;
+                    let pseudo = state
+                        .scanner
+                        .pseudonymize_found(text, found, mode, &mut vault, &policy)?;
                     Ok(RedactResponse {
                         text: pseudo,
                         findings: convert::findings(text, found),
@@ -309,7 +312,7 @@ impl ContentFilter for FilterService {
         let started = Instant::now();
         let r = request.into_inner();
         let bytes = r.text.len();
-        let result = (|| {
+        let result = async {
             self.check_text_size(&r.text)?;
             if r.vault.is_empty() {
                 return Err(Status::invalid_argument(
@@ -318,12 +321,23 @@ impl ContentFilter for FilterService {
             }
             let keys = self.vault_keys()?;
             let vault = open_vault(&keys, &r.vault)?;
-            let response = RestoreResponse {
-                text: vault.restore(&r.text).into_owned(),
+            let state = self.state.clone();
+            let work = move || RestoreResponse {
+                text: state.scanner.restore(&r.text, &vault).into_owned(),
+            };
+            // Surrogates are found by scanning: a long text goes to the
+            // blocking pool, as a scan does.
+            let response = if bytes <= INLINE_LIMIT {
+                work()
+            } else {
+                tokio::task::spawn_blocking(work)
+                    .await
+                    .map_err(|_| Status::internal("the restore task failed"))?
             };
             check_response_size(&response, &self.state.limits, &self.state.metrics)?;
             Ok(response)
-        })();
+        }
+        .await;
         self.finish(Rpc::Restore, started, bytes, &result, 0);
         result.map(Response::new)
     }

@@ -31,7 +31,9 @@ use crate::guard::{Admission, ClientCancel, Deadline};
 use crate::metrics::{Metrics, Rpc};
 use crate::proto::scan_stream_request::Message;
 use crate::proto::{self, ScanStreamRequest, ScanStreamResponse};
-use crate::service::{check_response_size, scan_status, CancelOnDrop, FilterService, INLINE_LIMIT};
+use crate::service::{
+    check_response_size, open_vault, scan_status, CancelOnDrop, FilterService, INLINE_LIMIT,
+};
 
 type Responses = Pin<Box<dyn Stream<Item = Result<ScanStreamResponse, Status>> + Send>>;
 type Sender = mpsc::Sender<Result<ScanStreamResponse, Status>>;
@@ -179,7 +181,13 @@ impl Session {
             .service
             .options(&o.kinds, &o.categories, o.min_confidence)?;
         let policy = convert::policy(&o.operators, self.service.state.hash_key.as_ref())?;
-        self.scanner = Some(self.service.state.scanner.stream(&options, policy));
+        let stream = self.service.state.scanner.stream(&options, policy);
+        self.scanner = Some(if o.vault.is_empty() {
+            stream
+        } else {
+            let keys = self.service.vault_keys()?;
+            stream.restoring(open_vault(&keys, &o.vault)?)
+        });
         Ok(())
     }
 

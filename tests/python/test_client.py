@@ -82,19 +82,11 @@ def main() -> None:
     assert answer[phone.codepoint_span.start:phone.codepoint_span.end] == "13800138000"
     assert len(replies) > 5, "text flows before the end"
 
-    # Answers with many findings come back without a delayed-ACK stall
-    # (40 ms a call when the server's sockets had Nagle's algorithm on).
-    import statistics
-    import time
+    # Answers with many findings come back whole (the socket's Nagle
+    # setting is checked in the server's own tests, not by timing here).
     many = "".join(f"客户{i}的手机是1380013{i:04}，" for i in range(25))
-    assert len(stub.Scan(pb.ScanRequest(text=many)).findings) == 25
-    times = []
-    for _ in range(21):
-        started = time.perf_counter()
-        stub.Scan(pb.ScanRequest(text=many))
-        times.append(time.perf_counter() - started)
-    median = statistics.median(times)
-    assert median < 0.020, f"median Scan with 25 findings took {median * 1000:.1f} ms"
+    for _ in range(3):
+        assert len(stub.Scan(pb.ScanRequest(text=many)).findings) == 25
 
     # A stream that cannot be drained ends with an error status, never OK,
     # and releases nothing it held back.
@@ -129,6 +121,24 @@ def main() -> None:
         raise AssertionError("a changed vault must be refused")
     except grpc.RpcError as e:
         assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e.code()
+
+    # Surrogates: a valid fake number in the prompt, restored from an
+    # answer that re-writes it, and a restoring stream that also redacts
+    # a number the model made up.
+    sur = stub.Redact(pb.RedactRequest(
+        text="手机138 0013 8000", pseudonym_mode=pb.PSEUDONYM_MODE_SURROGATE))
+    fake = sur.text[len("手机"):]
+    assert fake.startswith("138 0") and fake != "138 0013 8000", sur.text
+    compact = fake.replace(" ", "")
+    back = stub.Restore(pb.RestoreRequest(text="已拨" + compact, vault=sur.vault))
+    assert back.text == "已拨138 0013 8000", back.text
+
+    def restoring():
+        yield pb.ScanStreamRequest(options=pb.ScanStreamOptions(vault=sur.vault))
+        yield pb.ScanStreamRequest(chunk="已拨" + compact[:5])
+        yield pb.ScanStreamRequest(chunk=compact[5:] + "，另有13900139000")
+    streamed = "".join(r.text for r in stub.ScanStream(restoring()))
+    assert streamed == "已拨138 0013 8000，另有[PHONE]", streamed
 
     # ReloadWordlists is closed without an admin token.
     try:

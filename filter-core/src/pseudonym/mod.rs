@@ -9,9 +9,9 @@ mod stream;
 mod surrogate;
 mod vault;
 
+pub(crate) use restore::{Fate, RestoreRule};
 pub use seal::VaultKey;
 pub use stream::StreamRestorer;
-pub(crate) use restore::{Fate, RestoreRule};
 use vault::Restored;
 pub use vault::{PseudonymMode, Vault, DEFAULT_MAX_VAULT_ENTRIES};
 

@@ -155,7 +155,8 @@ impl Vault {
                 },
             )
             .map_err(|_| Error::vault_refused("the vault was changed or damaged"))?;
-        decode(version, &plain).ok_or_else(|| Error::vault_refused("the vault's contents are malformed"))
+        decode(version, &plain)
+            .ok_or_else(|| Error::vault_refused("the vault's contents are malformed"))
     }
 }
 

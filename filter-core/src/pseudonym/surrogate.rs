@@ -120,7 +120,10 @@ impl<'a> Draft<'a> {
 
     /// The digit values of `range`, for check computations.
     fn digits(&self, range: std::ops::Range<usize>) -> Vec<u8> {
-        self.sig[range].iter().map(|c| c.wrapping_sub(b'0')).collect()
+        self.sig[range]
+            .iter()
+            .map(|c| c.wrapping_sub(b'0'))
+            .collect()
     }
 
     /// Sets the check character at `at` to the first of `candidates` that
@@ -449,10 +452,34 @@ mod tests {
         for _ in 0..10_000 {
             counts[rng.below(10) as usize] += 1;
         }
-        assert!(counts.iter().all(|&c| (900..1100).contains(&c)), "{counts:?}");
-        let a = candidate(&seed, Kind::Phone, "mobile", "13800138000", "13800138000", 0);
-        let b = candidate(&seed, Kind::Phone, "mobile", "13800138000", "13800138000", 0);
-        let c = candidate(&seed, Kind::Phone, "mobile", "13800138000", "13800138000", 1);
+        assert!(
+            counts.iter().all(|&c| (900..1100).contains(&c)),
+            "{counts:?}"
+        );
+        let a = candidate(
+            &seed,
+            Kind::Phone,
+            "mobile",
+            "13800138000",
+            "13800138000",
+            0,
+        );
+        let b = candidate(
+            &seed,
+            Kind::Phone,
+            "mobile",
+            "13800138000",
+            "13800138000",
+            0,
+        );
+        let c = candidate(
+            &seed,
+            Kind::Phone,
+            "mobile",
+            "13800138000",
+            "13800138000",
+            1,
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.unwrap().starts_with("1380"));

@@ -370,7 +370,13 @@ fn surrogates_of_every_kind_validate_and_come_back() {
             let shape = |s: &str| -> String {
                 s.chars()
                     .map(|c| match crate::redact::fold_full_width(c) {
-                        '0'..='9' => if c.is_ascii() { '9' } else { '９' },
+                        '0'..='9' => {
+                            if c.is_ascii() {
+                                '9'
+                            } else {
+                                '９'
+                            }
+                        }
                         'a'..='z' => 'a',
                         'A'..='Z' => 'A',
                         c => c,
@@ -383,7 +389,11 @@ fn surrogates_of_every_kind_validate_and_come_back() {
         assert_eq!(scanner.restore(&sent, &vault), text, "{value}");
         let compact: String = surrogate.chars().filter(|c| *c != ' ').collect();
         let answer = format!("好的，{context}{compact}。");
-        if scanner.scan_with(&answer, &crate::ScanOptions::new().min_confidence(0.0)).len() == 1 {
+        if scanner
+            .scan_with(&answer, &crate::ScanOptions::new().min_confidence(0.0))
+            .len()
+            == 1
+        {
             assert_eq!(
                 scanner.restore(&answer, &vault),
                 format!("好的，{context}{value}。"),
@@ -406,7 +416,11 @@ fn surrogates_of_every_kind_validate_and_come_back() {
                 &policy,
             )
             .unwrap();
-        assert_eq!(turn, format!("{context}{surrogate}"), "a later turn reuses it");
+        assert_eq!(
+            turn,
+            format!("{context}{surrogate}"),
+            "a later turn reuses it"
+        );
     }
 }
 
@@ -431,7 +445,10 @@ fn surrogates_avoid_every_value_in_use() {
     let drawn: std::collections::HashSet<&str> = sent.split('，').collect();
     assert_eq!(drawn.len(), 200, "distinct surrogates");
     for d in &drawn {
-        assert!(!numbers.iter().any(|n| n == d), "{d} is a number of the text");
+        assert!(
+            !numbers.iter().any(|n| n == d),
+            "{d} is a number of the text"
+        );
     }
     assert_eq!(scanner.restore(&sent, &vault), text);
     // A fresh vault draws others: surrogates depend on the vault's seed.

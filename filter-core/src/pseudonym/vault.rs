@@ -83,6 +83,10 @@ pub(crate) enum Restored<'v> {
     Kept,
 }
 
+/// The check a surrogate candidate must pass: the detectors find it alone
+/// as a value of this kind and category.
+pub(crate) type SurrogateCheck<'a> = &'a dyn Fn(&str, Kind, &str) -> bool;
+
 /// How many surrogates are drawn for one value before it gets a
 /// placeholder instead.
 const SURROGATE_ATTEMPTS: u32 = 200;
@@ -228,26 +232,47 @@ impl Vault {
     /// [`Scanner::restore`](crate::Scanner::restore) restores both.
     /// Borrows `text` when nothing is replaced.
     pub fn restore<'h>(&self, text: &'h str) -> Cow<'h, str> {
-        let mut out = String::new();
-        if !self.restore_into(text, &mut out) {
+        let mut hits = self.placeholders_in(text).peekable();
+        if hits.peek().is_none() {
             return Cow::Borrowed(text);
         }
+        let mut out = String::with_capacity(text.len());
+        let at = Self::write_restored(text, hits, &mut out);
+        out.push_str(&text[at..]);
         Cow::Owned(out)
     }
 
-    /// Appends `text` to `out` with this vault's placeholders replaced;
-    /// returns whether one was.
-    pub(crate) fn restore_into(&self, text: &str, out: &mut String) -> bool {
-        let mut at = 0;
-        for p in placeholder::find_all(text) {
-            if let Some(&i) = self.by_key.get(&p.key) {
-                out.push_str(&text[at..p.range.start]);
-                out.push_str(&self.entries[i].original);
-                at = p.range.end;
-            }
-        }
+    /// Appends `text` to `out` with this vault's placeholders replaced.
+    pub(crate) fn restore_into(&self, text: &str, out: &mut String) {
+        let at = Self::write_restored(text, self.placeholders_in(text), out);
         out.push_str(&text[at..]);
-        at > 0
+    }
+
+    /// The placeholders of this vault in `text` and their values.
+    fn placeholders_in<'a>(
+        &'a self,
+        text: &'a str,
+    ) -> impl Iterator<Item = (std::ops::Range<usize>, &'a str)> + 'a {
+        placeholder::find_all(text).filter_map(|p| {
+            let &i = self.by_key.get(&p.key)?;
+            Some((p.range, &*self.entries[i].original))
+        })
+    }
+
+    /// Appends `text` up to its last placeholder in `hits`, replaced;
+    /// returns where the rest starts.
+    fn write_restored<'a>(
+        text: &str,
+        hits: impl Iterator<Item = (std::ops::Range<usize>, &'a str)>,
+        out: &mut String,
+    ) -> usize {
+        let mut at = 0;
+        for (range, original) in hits {
+            out.push_str(&text[at..range.start]);
+            out.push_str(original);
+            at = range.end;
+        }
+        at
     }
 
     /// How a personal-data finding of an answer comes back: a surrogate
@@ -288,7 +313,7 @@ impl Vault {
         text: &str,
         findings: &[Finding<'_>],
         policy: &RedactionPolicy,
-        surrogates: Option<&dyn Fn(&str, Kind, &str) -> bool>,
+        surrogates: Option<SurrogateCheck<'_>>,
     ) -> Result<String, Error> {
         let before = self.entries.len();
         // Numbers whose placeholder the text already holds are skipped, so
@@ -339,7 +364,7 @@ impl Vault {
         &mut self,
         f: &Finding<'_>,
         taken: &HashSet<String>,
-        draw: Option<(&dyn Fn(&str, Kind, &str) -> bool, &HashSet<(Kind, String)>)>,
+        draw: Option<(SurrogateCheck<'_>, &HashSet<(Kind, String)>)>,
     ) -> Result<usize, Error> {
         let value = (f.kind(), canonical_value(f.kind(), f.as_str(), f.term()));
         if let Some(&i) = self.by_value.get(&value) {
@@ -356,18 +381,21 @@ impl Vault {
                 let mut number = self.last.get(&label).copied().unwrap_or(0);
                 loop {
                     number += 1;
-                    if !taken.contains(&format!("{label}_{number}")) {
+                    if taken.is_empty() || !taken.contains(&format!("{label}_{number}")) {
                         break;
                     }
                 }
                 Pseudonym::Placeholder { label, number }
             }
         };
-        self.push(Entry {
-            kind: f.kind(),
-            original: f.as_str().into(),
-            pseudonym,
-        });
+        self.index(
+            Entry {
+                kind: f.kind(),
+                original: f.as_str().into(),
+                pseudonym,
+            },
+            value.1,
+        );
         Ok(self.entries.len() - 1)
     }
 
@@ -377,7 +405,7 @@ impl Vault {
         &mut self,
         f: &Finding<'_>,
         canonical: &str,
-        check: &dyn Fn(&str, Kind, &str) -> bool,
+        check: SurrogateCheck<'_>,
         in_text: &HashSet<(Kind, String)>,
     ) -> Option<String> {
         let seed = *self.seed.get_or_insert_with(new_seed);
@@ -407,9 +435,14 @@ impl Vault {
 
     /// Adds an entry and indexes it.
     pub(super) fn push(&mut self, e: Entry) {
+        let canonical = canonical_value(e.kind, &e.original, None);
+        self.index(e, canonical);
+    }
+
+    /// Adds an entry whose original has canonical value `canonical`.
+    fn index(&mut self, e: Entry, canonical: String) {
         let i = self.entries.len();
-        self.by_value
-            .insert((e.kind, canonical_value(e.kind, &e.original, None)), i);
+        self.by_value.insert((e.kind, canonical), i);
         if let Some(key) = e.key() {
             self.by_key.insert(key, i);
         }
