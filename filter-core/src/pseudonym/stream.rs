@@ -16,6 +16,9 @@ use super::Vault;
 /// are [`Vault::restore`] of the whole text.
 ///
 /// The vault may be borrowed or owned (`&Vault`, `Vault`, `Arc<Vault>`).
+/// Surrogates are found by the detectors: a vault holding them is
+/// restored by a [`StreamScanner::restoring`](crate::StreamScanner::restoring)
+/// stream, which also filters what else the answer holds.
 ///
 /// ```
 /// use filter_core::{RedactionPolicy, Scanner, StreamRestorer, Vault};
