@@ -8,9 +8,12 @@
 //!
 //! For each prompt (the 1 KB corpus prompt, and a prompt of 25 mobile
 //! numbers whose answer is 25 findings), a closed loop gives the maximum
-//! rate: workers send as fast as answers come back. Then, for the 1 KB
-//! prompt, open loops at half that rate and at 7,500 req/s: requests leave
-//! on a schedule, latency is measured from the scheduled time.
+//! rate: workers send as fast as answers come back. The same closed loop
+//! then runs over the HTTP/JSON API (`POST /v1/scan`, one keep-alive
+//! HTTP/1.1 connection per worker, hyper's client) and the ratio to the
+//! gRPC rate of the same run is printed. Then, for the 1 KB prompt, open
+//! loops at half the gRPC rate and at 7,500 req/s: requests leave on a
+//! schedule, latency is measured from the scheduled time.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,10 +43,12 @@ fn main() {
     let channels = env_u64("LOAD_CHANNELS", 4) as usize;
     let server = InProcessServer::start(Settings {
         listen: Some("127.0.0.1:0".into()),
+        http_listen: Some("127.0.0.1:0".into()),
         log: Some("warn".into()),
         ..Settings::default()
     });
     let addr = server.addr;
+    let http = server.http.expect("the HTTP listener is on");
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -68,6 +73,12 @@ fn main() {
             if *name == "prompt_1k" {
                 max_rate = rate;
             }
+            let body = serde_json::json!({ "text": text }).to_string();
+            let http_rate = http_closed_loop(name, http, body, seconds, concurrency).await;
+            println!(
+                "load/{name}/http_vs_grpc: {:.2}x (HTTP/JSON {http_rate:.0} req/s, gRPC {rate:.0} req/s)",
+                http_rate / rate
+            );
         }
         let request = ScanRequest {
             text: prompts[0].1.clone(),
@@ -81,6 +92,75 @@ fn main() {
         }
     });
     server.stop();
+}
+
+/// The closed loop over HTTP/JSON: each worker holds one keep-alive
+/// HTTP/1.1 connection and posts `body` to `/v1/scan` as fast as answers
+/// come back; prints and returns the rate.
+async fn http_closed_loop(
+    name: &str,
+    addr: std::net::SocketAddr,
+    body: String,
+    seconds: u64,
+    concurrency: usize,
+) -> f64 {
+    use http_body_util::BodyExt;
+    let body = bytes::Bytes::from(body);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let body = body.clone();
+        workers.push(tokio::spawn(async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            tcp.set_nodelay(true).unwrap();
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+                    .await
+                    .unwrap();
+            tokio::spawn(conn);
+            let mut latencies = Vec::new();
+            let mut failed = 0u64;
+            while Instant::now() < deadline && latencies.len() < 2_000_000 {
+                let request = http::Request::post("/v1/scan")
+                    .header("host", "bench")
+                    .header("content-type", "application/json")
+                    .body(http_body_util::Full::new(body.clone()))
+                    .unwrap();
+                let t = Instant::now();
+                let ok = match sender.send_request(request).await {
+                    Ok(response) => {
+                        let ok = response.status() == 200;
+                        ok && response.into_body().collect().await.is_ok()
+                    }
+                    Err(_) => false,
+                };
+                if ok {
+                    latencies.push(t.elapsed().as_micros() as u32);
+                } else {
+                    failed += 1;
+                    break;
+                }
+            }
+            (latencies, failed)
+        }));
+    }
+    let (mut all, mut failed) = (Vec::new(), 0);
+    for w in workers {
+        let (l, f) = w.await.unwrap();
+        all.extend(l);
+        failed += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let rate = all.len() as f64 / elapsed;
+    println!(
+        "load/{name}/http_closed_loop: {} requests in {elapsed:.1} s = {rate:.0} req/s, failed {failed}, p50 {:.3} ms, p99 {:.3} ms ({concurrency} connections)",
+        all.len(),
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+    );
+    rate
 }
 
 async fn connect(addr: std::net::SocketAddr, channels: usize) -> Vec<Client> {

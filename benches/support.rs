@@ -96,6 +96,8 @@ pub struct InProcessServer {
     pub addr: std::net::SocketAddr,
     /// The metrics address, when configured.
     pub metrics: Option<std::net::SocketAddr>,
+    /// The HTTP/JSON address, when configured.
+    pub http: Option<std::net::SocketAddr>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), filter_server::ServeError>>,
     runtime: tokio::runtime::Runtime,
@@ -118,16 +120,17 @@ impl InProcessServer {
                 let _ = stopped.await;
                 "bench over"
             },
-            move |addr, metrics| {
-                let _ = ready_tx.send((addr, metrics));
+            move |bound: filter_server::Bound| {
+                let _ = ready_tx.send(bound);
             },
         ));
-        let (addr, metrics) = ready_rx
+        let bound = ready_rx
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("the server starts");
         InProcessServer {
-            addr,
-            metrics,
+            addr: bound.grpc,
+            metrics: bound.metrics,
+            http: bound.http,
             stop,
             task,
             runtime,

@@ -16,11 +16,15 @@ fn compile_proto(proto_dir: &Path, out: &Path) -> Result<(), Box<dyn std::error:
     println!("cargo:rerun-if-changed={}", file.display());
     let fds = protox::compile([&file], [proto_dir])?;
     // The descriptor set, for server reflection.
-    std::fs::write(
-        out.join("content_filter_descriptor.bin"),
-        prost::Message::encode_to_vec(&fds),
-    )?;
+    let encoded = prost::Message::encode_to_vec(&fds);
+    std::fs::write(out.join("content_filter_descriptor.bin"), &encoded)?;
     tonic_prost_build::configure().compile_fds(fds)?;
+    // serde for the proto3 JSON mapping of the HTTP API: camelCase out,
+    // camelCase and snake_case in, enums by name, every field written.
+    pbjson_build::Builder::new()
+        .register_descriptors(&encoded)?
+        .emit_fields()
+        .build(&[".contentfilter"])?;
     Ok(())
 }
 

@@ -83,6 +83,35 @@ pub struct Settings {
     /// Address for Prometheus metrics over HTTP (`/metrics`); off by default.
     #[arg(long, value_name = "ADDR", env = "FILTER_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    /// Address for the HTTP/JSON API (`/v1/scan`, `/v1/redact`,
+    /// `/v1/restore`), LiteLLM's guardrail API and the `/healthz` and
+    /// `/readyz` probes, HTTP/1.1 and h2c (TLS as --tls-cert says); off by
+    /// default.
+    #[arg(long, value_name = "ADDR", env = "FILTER_HTTP_LISTEN")]
+    pub http_listen: Option<String>,
+    /// Kinds the LiteLLM guardrail checks in requests (prompts),
+    /// comma-separated [default: all].
+    #[arg(
+        long,
+        value_name = "KIND",
+        env = "FILTER_GUARDRAIL_REQUEST_KINDS",
+        value_delimiter = ','
+    )]
+    pub guardrail_request_kinds: Option<Vec<String>>,
+    /// Kinds the LiteLLM guardrail checks in responses (answers),
+    /// comma-separated [default: all].
+    #[arg(
+        long,
+        value_name = "KIND",
+        env = "FILTER_GUARDRAIL_RESPONSE_KINDS",
+        value_delimiter = ','
+    )]
+    pub guardrail_response_kinds: Option<Vec<String>>,
+    /// What the LiteLLM guardrail does with a word of a `review` category:
+    /// `pass` (masked as the policy says, counted in the metrics) or
+    /// `block` [default: pass].
+    #[arg(long, value_enum, env = "FILTER_GUARDRAIL_REVIEW")]
+    pub guardrail_review: Option<ReviewChoice>,
     /// PEM certificate chain: serve TLS 1.3 only.
     #[arg(long, value_name = "FILE", env = "FILTER_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -207,6 +236,28 @@ pub struct Settings {
     pub log: Option<String>,
 }
 
+/// What the LiteLLM guardrail does with words of a `review` category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ReviewChoice {
+    /// Let the text through (masked as the policy says), counted.
+    #[default]
+    Pass,
+    /// Block it.
+    Block,
+}
+
+/// The LiteLLM guardrail's policy per direction.
+#[derive(Clone, Debug, Default)]
+pub struct GuardrailPolicy {
+    /// Kinds checked in requests (empty: all).
+    pub request_kinds: Vec<filter_core::Kind>,
+    /// Kinds checked in responses (empty: all).
+    pub response_kinds: Vec<filter_core::Kind>,
+    /// Review-category words.
+    pub review: ReviewChoice,
+}
+
 /// How logs are written to standard error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -294,6 +345,10 @@ pub struct Config {
     pub wordlists: Wordlists,
     /// Where to serve metrics.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where to serve the HTTP/JSON API.
+    pub http_listen: Option<SocketAddr>,
+    /// The LiteLLM guardrail's policy.
+    pub guardrail: GuardrailPolicy,
     /// TLS, when on.
     pub tls: Option<TlsFiles>,
     /// The bearer token of every call.
@@ -387,6 +442,10 @@ impl Settings {
             listen,
             wordlists,
             metrics_listen,
+            http_listen,
+            guardrail_request_kinds,
+            guardrail_response_kinds,
+            guardrail_review,
             tls_cert,
             tls_key,
             tls_client_ca,
@@ -441,6 +500,7 @@ impl Settings {
             grace_period_ms: Some(10_000),
             reload_timeout_ms: Some(120_000),
             watch: Some(false),
+            guardrail_review: Some(ReviewChoice::Pass),
             log_format: Some(LogFormat::Text),
             log: Some("info".into()),
             ..Settings::default()
@@ -473,6 +533,11 @@ impl Settings {
             .as_deref()
             .map(|a| parse_addr(a, "--metrics-listen"))
             .transpose()?;
+        let http_listen = s
+            .http_listen
+            .as_deref()
+            .map(|a| parse_addr(a, "--http-listen"))
+            .transpose()?;
         let tls = s.tls_files()?;
         let hash_key = s
             .hash_key_file
@@ -489,6 +554,8 @@ impl Settings {
             listen,
             wordlists,
             metrics_listen,
+            http_listen,
+            guardrail: s.guardrail()?,
             tls,
             auth_token: s
                 .auth_token_file
@@ -510,7 +577,28 @@ impl Settings {
         })
     }
 
-    /// The TLS files, which go together.
+    /// The LiteLLM guardrail's policy, its kind names checked.
+    fn guardrail(&self) -> Result<GuardrailPolicy, ConfigError> {
+        let kinds = |names: &Option<Vec<String>>, setting: &'static str| {
+            names
+                .iter()
+                .flatten()
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| {
+                    n.trim()
+                        .parse()
+                        .map_err(|e| invalid(setting, format!("{e}")))
+                })
+                .collect::<Result<Vec<filter_core::Kind>, _>>()
+        };
+        Ok(GuardrailPolicy {
+            request_kinds: kinds(&self.guardrail_request_kinds, "--guardrail-request-kinds")?,
+            response_kinds: kinds(&self.guardrail_response_kinds, "--guardrail-response-kinds")?,
+            review: self.guardrail_review.unwrap_or_default(),
+        })
+    }
+
+    /// The vault keys, the sealing one first.
     fn vault_keys(&self) -> Result<Vec<VaultKey>, ConfigError> {
         let files = self.vault_key_file.as_deref().unwrap_or_default();
         files
@@ -525,6 +613,7 @@ impl Settings {
             .collect()
     }
 
+    /// The TLS files, which go together.
     fn tls_files(&self) -> Result<Option<TlsFiles>, ConfigError> {
         match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Ok(Some(TlsFiles {

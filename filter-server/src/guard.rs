@@ -29,6 +29,7 @@ use tower::Layer;
 
 use crate::config::{Limits, Token};
 use crate::metrics::{Metrics, Refusal, Rpc};
+use crate::request_id::{self, RequestId};
 
 /// Paths that need no token: load balancers probe health without one.
 const HEALTH_PREFIX: &str = "/grpc.health.v1.Health/";
@@ -327,23 +328,33 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
+    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         let started = Instant::now();
         let path = req.uri().path().to_string();
         let rpc = Rpc::from_path(&path);
-        if let Err(status) = self.state.authenticate(&path, req.headers()) {
-            return self.state.refuse(rpc, started, status);
-        }
-        // The ready service handles this call; a clone waits for the next.
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        let state = self.state.clone();
-        match GuardState::pass(&path) {
-            Pass::Stream => state.call_stream(inner, req, started),
-            Pass::Aux => state.call_aux(inner, req, started),
-            Pass::Unary(rpc) => state.call_unary(inner, req, rpc, started),
-            Pass::Plain => state.call_plain(inner, req, started),
-        }
+        let id = RequestId::from_headers(req.headers());
+        req.extensions_mut().insert(id.clone());
+        let response = if let Err(status) = self.state.authenticate(&path, req.headers()) {
+            self.state.refuse(rpc, started, status)
+        } else {
+            // The ready service handles this call; a clone waits for the next.
+            let clone = self.inner.clone();
+            let inner = std::mem::replace(&mut self.inner, clone);
+            let state = self.state.clone();
+            match GuardState::pass(&path) {
+                Pass::Stream => state.call_stream(inner, req, started),
+                Pass::Aux => state.call_aux(inner, req, started),
+                Pass::Unary(rpc) => state.call_unary(inner, req, rpc, started),
+                Pass::Plain => state.call_plain(inner, req, started),
+            }
+        };
+        Box::pin(async move {
+            let mut response = response.await?;
+            response
+                .headers_mut()
+                .insert(request_id::HEADER, id.header_value());
+            Ok(response)
+        })
     }
 }
 

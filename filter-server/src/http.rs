@@ -1,5 +1,6 @@
 //! The metrics endpoint, served by hyper over the same limited listener as
-//! the gRPC service: `GET /metrics` in the Prometheus text format.
+//! the gRPC service: `GET /metrics` in the Prometheus text format, and the
+//! `/healthz` and `/readyz` probes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +20,8 @@ use crate::metrics::Metrics;
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The routes of the metrics listener.
-fn routes(metrics: Arc<Metrics>) -> Router {
-    Router::new().route(
+fn routes(metrics: Arc<Metrics>, draining: tokio::sync::watch::Receiver<bool>) -> Router {
+    crate::gateway::probes(draining).route(
         "/metrics",
         get(move || {
             let body = metrics.render();
@@ -37,8 +38,12 @@ fn routes(metrics: Arc<Metrics>) -> Router {
 }
 
 /// Serves the metrics on the connections of `incoming` until it ends.
-pub async fn serve_metrics(mut incoming: Incoming, metrics: Arc<Metrics>) {
-    let service = TowerToHyperService::new(routes(metrics));
+pub async fn serve_metrics(
+    mut incoming: Incoming,
+    metrics: Arc<Metrics>,
+    draining: tokio::sync::watch::Receiver<bool>,
+) {
+    let service = TowerToHyperService::new(routes(metrics, draining));
     while let Some(Ok(conn)) = incoming.next().await {
         let service = service.clone();
         tokio::spawn(async move {

@@ -10,7 +10,7 @@
 //! args.settings.listen = Some("127.0.0.1:0".into());
 //! let config = args.resolve()?;
 //! let stop = async { tokio::signal::ctrl_c().await.ok(); "ctrl-c" };
-//! run_until(config, stop, |addr, _| println!("listening on {addr}")).await?;
+//! run_until(config, stop, |bound| println!("listening on {}", bound.grpc)).await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -20,6 +20,7 @@
 mod cli;
 mod config;
 mod convert;
+mod gateway;
 mod guard;
 mod http;
 mod listener;
@@ -27,6 +28,7 @@ mod metrics;
 mod operators;
 pub mod proto;
 mod reload;
+mod request_id;
 mod server;
 mod service;
 mod stream;
@@ -34,6 +36,8 @@ mod tls;
 mod wordlists;
 
 pub use crate::cli::main;
-pub use crate::config::{Config, ConfigError, LogFormat, ServeArgs, Settings};
-pub use crate::server::{run, run_until, ServeError};
+pub use crate::config::{
+    Config, ConfigError, GuardrailPolicy, LogFormat, ReviewChoice, ServeArgs, Settings,
+};
+pub use crate::server::{run, run_until, Bound, ServeError};
 pub use crate::wordlists::Wordlists;

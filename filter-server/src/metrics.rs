@@ -72,16 +72,19 @@ pub enum Listener {
     Grpc,
     /// The metrics listener.
     Metrics,
+    /// The HTTP/JSON listener.
+    Http,
 }
 
 impl Listener {
-    const ALL: [Listener; 2] = [Listener::Grpc, Listener::Metrics];
+    const ALL: [Listener; 3] = [Listener::Grpc, Listener::Metrics, Listener::Http];
 
     /// The label value.
     pub fn as_str(self) -> &'static str {
         match self {
             Listener::Grpc => "grpc",
             Listener::Metrics => "metrics",
+            Listener::Http => "http",
         }
     }
 }

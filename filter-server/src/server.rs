@@ -14,6 +14,7 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use crate::config::Config;
+use crate::gateway::{self, Gateway, GrpcService};
 use crate::guard::GuardLayer;
 use crate::listener::{self, ListenerOptions, H2_PREFACE_LEN};
 use crate::metrics::{Listener, Metrics};
@@ -63,11 +64,15 @@ impl ServeError {
 
 /// Loads everything, binds, and serves until SIGTERM or SIGINT.
 pub async fn run(config: Config) -> Result<(), ServeError> {
-    run_until(config, shutdown_signal(), |addr, metrics| {
-        // The line tests and scripts wait for: the address actually bound.
+    run_until(config, shutdown_signal(), |bound| {
+        // The line tests and scripts wait for: the address actually bound
+        // (the HTTP one comes before it, so it is known by then).
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "filter-server listening on {addr}");
-        if let Some(m) = metrics {
+        if let Some(h) = bound.http {
+            let _ = writeln!(out, "filter-server http on http://{h}");
+        }
+        let _ = writeln!(out, "filter-server listening on {}", bound.grpc);
+        if let Some(m) = bound.metrics {
             let _ = writeln!(out, "filter-server metrics on http://{m}/metrics");
         }
         let _ = out.flush();
@@ -75,13 +80,23 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     .await
 }
 
+/// The addresses the server bound.
+#[derive(Clone, Copy, Debug)]
+pub struct Bound {
+    /// The gRPC listener.
+    pub grpc: SocketAddr,
+    /// The metrics listener, when on.
+    pub metrics: Option<SocketAddr>,
+    /// The HTTP/JSON listener, when on.
+    pub http: Option<SocketAddr>,
+}
+
 /// [`run`] with the stop signal and the report of the bound addresses
-/// (gRPC, metrics) supplied by the caller, for in-process use such as the
-/// load benchmark.
+/// supplied by the caller, for in-process use such as the load benchmark.
 pub async fn run_until(
     config: Config,
     shutdown: impl std::future::Future<Output = &'static str>,
-    ready: impl FnOnce(SocketAddr, Option<SocketAddr>),
+    ready: impl FnOnce(Bound),
 ) -> Result<(), ServeError> {
     let metrics = Arc::new(Metrics::default());
     let loaded = match (config.watch, &config.wordlists) {
@@ -100,18 +115,54 @@ pub async fn run_until(
         (Some(l), Some(a)) => Some(local_addr(l, a)?),
         _ => None,
     };
+    let http_listener = match config.http_listen {
+        Some(a) => Some(bind(a, "--http-listen").await?),
+        None => None,
+    };
+    let http_addr = match (&http_listener, config.http_listen) {
+        (Some(l), Some(a)) => Some(local_addr(l, a)?),
+        _ => None,
+    };
     let (drain_tx, draining) = tokio::sync::watch::channel(false);
-    let (health, router) = build_router(&config, &state, draining)?;
-    ready(addr, metrics_addr);
+    let (health, router, grpc_service) = build_router(&config, &state, draining)?;
+    ready(Bound {
+        grpc: addr,
+        metrics: metrics_addr,
+        http: http_addr,
+    });
     log_start(&config, addr);
     spawn_reloaders(&state, &config, loaded);
+    let http_server = http_listener.map(|l| {
+        let gateway = Arc::new(Gateway {
+            grpc: grpc_service,
+            max_body: config.limits.max_request_bytes,
+            draining: drain_tx.subscribe(),
+            guardrail: config.guardrail.clone(),
+            state: state.clone(),
+        });
+        let incoming = listener::incoming(
+            l,
+            listener_options(&config, Listener::Http, acceptor.clone()),
+            metrics.clone(),
+        );
+        tokio::spawn(gateway::serve(
+            incoming,
+            gateway::routes(gateway),
+            drain_tx.subscribe(),
+            config.grace_period,
+        ))
+    });
     let metrics_server = metrics_listener.map(|l| {
         let incoming = listener::incoming(
             l,
             listener_options(&config, Listener::Metrics, None),
             metrics.clone(),
         );
-        tokio::spawn(http::serve_metrics(incoming, metrics.clone()))
+        tokio::spawn(http::serve_metrics(
+            incoming,
+            metrics.clone(),
+            drain_tx.subscribe(),
+        ))
     });
     let incoming = listener::incoming(
         grpc,
@@ -129,6 +180,10 @@ pub async fn run_until(
         },
     )
     .await;
+    if let Some(task) = http_server {
+        // It drains on the same signal, within its own grace period.
+        let _ = task.await;
+    }
     if let Some(task) = metrics_server {
         task.abort();
     }
@@ -204,7 +259,7 @@ fn build_router(
     config: &Config,
     state: &Arc<State>,
     draining: tokio::sync::watch::Receiver<bool>,
-) -> Result<(HealthReporter, GuardedRouter), ServeError> {
+) -> Result<(HealthReporter, GuardedRouter, GrpcService), ServeError> {
     let limits = &config.limits;
     let (health, health_service) = tonic_health::server::health_reporter();
     // grpcurl and other tools ask v1 or the older v1alpha: serve both.
@@ -215,9 +270,11 @@ fn build_router(
     };
     // The decoding limit leaves room for the other request fields; the
     // handlers check the text itself against the limit.
-    let service = ContentFilterServer::new(FilterService::new(state.clone()))
-        .max_decoding_message_size(limits.max_request_bytes + 64 * 1024)
-        .max_encoding_message_size(limits.max_response_bytes);
+    let service = || {
+        ContentFilterServer::new(FilterService::new(state.clone()))
+            .max_decoding_message_size(limits.max_request_bytes + 64 * 1024)
+            .max_encoding_message_size(limits.max_response_bytes)
+    };
     let guard = GuardLayer::new(
         config.auth_token.as_ref(),
         config.admin_token.as_ref(),
@@ -234,12 +291,14 @@ fn build_router(
         .initial_stream_window_size(256 * 1024)
         .initial_connection_window_size(1024 * 1024)
         .http2_max_header_list_size(16 * 1024)
-        .layer(guard)
+        .layer(guard.clone())
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
-        .add_service(service);
-    Ok((health, router))
+        .add_service(service());
+    // The HTTP API calls the same service through the same guard.
+    let in_process = tower::Layer::layer(&guard, service());
+    Ok((health, router, in_process))
 }
 
 /// What the operator should know at start: where it listens, and what is

@@ -21,6 +21,7 @@ use crate::proto::{
     RestoreResponse, ScanRequest, ScanResponse, ScanStreamRequest, ScanStreamResponse,
 };
 use crate::reload::{ReloadError, Reloader};
+use crate::request_id::RequestId;
 
 /// Texts longer than this are scanned on the blocking pool, so that a
 /// 4 MiB request does not hold up the small ones on the same worker.
@@ -206,6 +207,7 @@ impl FilterService {
     fn finish<T>(
         &self,
         rpc: Rpc,
+        id: Option<RequestId>,
         started: Instant,
         bytes: usize,
         r: &Result<T, Status>,
@@ -215,6 +217,7 @@ impl FilterService {
         self.state.metrics.request(rpc, code, started.elapsed());
         tracing::debug!(
             rpc = rpc.as_str(),
+            request_id = id.as_ref().map_or("-", RequestId::as_str),
             code = ?code,
             bytes,
             findings = found,
@@ -236,6 +239,7 @@ type ScanStreamStream = Pin<Box<dyn Stream<Item = Result<ScanStreamResponse, Sta
 impl ContentFilter for FilterService {
     async fn scan(&self, request: Request<ScanRequest>) -> Result<Response<ScanResponse>, Status> {
         let started = Instant::now();
+        let id = RequestId::of(&request);
         let call = self.call(&request);
         let r = request.into_inner();
         let bytes = r.text.len();
@@ -252,7 +256,7 @@ impl ContentFilter for FilterService {
         }
         .await;
         let found = result.as_ref().map_or(0, |r| r.findings.len());
-        self.finish(Rpc::Scan, started, bytes, &result, found);
+        self.finish(Rpc::Scan, id, started, bytes, &result, found);
         result.map(Response::new)
     }
 
@@ -261,6 +265,7 @@ impl ContentFilter for FilterService {
         request: Request<RedactRequest>,
     ) -> Result<Response<RedactResponse>, Status> {
         let started = Instant::now();
+        let id = RequestId::of(&request);
         let call = self.call(&request);
         let r = request.into_inner();
         let bytes = r.text.len();
@@ -301,7 +306,7 @@ impl ContentFilter for FilterService {
         }
         .await;
         let found = result.as_ref().map_or(0, |r| r.findings.len());
-        self.finish(Rpc::Redact, started, bytes, &result, found);
+        self.finish(Rpc::Redact, id, started, bytes, &result, found);
         result.map(Response::new)
     }
 
@@ -310,6 +315,7 @@ impl ContentFilter for FilterService {
         request: Request<RestoreRequest>,
     ) -> Result<Response<RestoreResponse>, Status> {
         let started = Instant::now();
+        let id = RequestId::of(&request);
         let r = request.into_inner();
         let bytes = r.text.len();
         let result = async {
@@ -338,7 +344,7 @@ impl ContentFilter for FilterService {
             Ok(response)
         }
         .await;
-        self.finish(Rpc::Restore, started, bytes, &result, 0);
+        self.finish(Rpc::Restore, id, started, bytes, &result, 0);
         result.map(Response::new)
     }
 
@@ -353,9 +359,10 @@ impl ContentFilter for FilterService {
 
     async fn reload_wordlists(
         &self,
-        _request: Request<ReloadWordlistsRequest>,
+        request: Request<ReloadWordlistsRequest>,
     ) -> Result<Response<ReloadWordlistsResponse>, Status> {
         let started = Instant::now();
+        let id = RequestId::of(&request);
         let result = match self.state.reloader.reload().await {
             Ok(r) => Ok(ReloadWordlistsResponse {
                 ok: true,
@@ -371,7 +378,7 @@ impl ContentFilter for FilterService {
             }),
             Err(e) => Err(reload_status(&e)),
         };
-        self.finish(Rpc::ReloadWordlists, started, 0, &result, 0);
+        self.finish(Rpc::ReloadWordlists, id, started, 0, &result, 0);
         result.map(Response::new)
     }
 }

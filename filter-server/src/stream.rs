@@ -31,6 +31,7 @@ use crate::guard::{Admission, ClientCancel, Deadline};
 use crate::metrics::{Metrics, Rpc};
 use crate::proto::scan_stream_request::Message;
 use crate::proto::{self, ScanStreamRequest, ScanStreamResponse};
+use crate::request_id::RequestId;
 use crate::service::{
     check_response_size, open_vault, scan_status, CancelOnDrop, FilterService, INLINE_LIMIT,
 };
@@ -47,6 +48,7 @@ pub(crate) fn start(
     request: Request<tonic::Streaming<ScanStreamRequest>>,
 ) -> Responses {
     let admission = request.extensions().get::<Admission>().cloned();
+    let id = RequestId::of(&request);
     let client_cancel = request
         .extensions()
         .get::<ClientCancel>()
@@ -79,7 +81,13 @@ pub(crate) fn start(
             let _ = tx.send(Err(status)).await;
         }
         metrics.request(Rpc::ScanStream, code, started.elapsed());
-        tracing::debug!(rpc = "ScanStream", code = ?code, bytes = session.bytes, "stream ended");
+        tracing::debug!(
+            rpc = "ScanStream",
+            request_id = id.as_ref().map_or("-", RequestId::as_str),
+            code = ?code,
+            bytes = session.bytes,
+            "stream ended"
+        );
     });
     Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
 }

@@ -70,6 +70,8 @@ pub struct ServerProcess {
     pub addr: std::net::SocketAddr,
     /// The metrics address, when asked for.
     pub metrics: Option<std::net::SocketAddr>,
+    /// The HTTP/JSON address, when asked for (`--http-listen`).
+    pub http: Option<std::net::SocketAddr>,
     /// The file holding the server's standard error.
     pub stderr_path: PathBuf,
 }
@@ -129,11 +131,15 @@ impl ServerProcess {
         });
         let mut addr = None;
         let mut metrics = None;
+        let mut http = None;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while addr.is_none() {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
+                    if let Some(h) = line.strip_prefix("filter-server http on http://") {
+                        http = Some(h.trim().parse().expect("an address"));
+                    }
                     if let Some(a) = line.strip_prefix("filter-server listening on ") {
                         addr = Some(a.trim().parse().expect("an address"));
                     }
@@ -159,6 +165,7 @@ impl ServerProcess {
             child,
             addr: addr.expect("address"),
             metrics,
+            http,
             stderr_path,
         }
     }
@@ -299,6 +306,79 @@ pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     out
 }
 
+/// An HTTP answer: status, headers, body.
+pub struct HttpAnswer {
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: http::HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpAnswer {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// `POST path` with `body` and `headers` to `addr`, over HTTP/1.1 with
+/// hyper's client, on a new connection.
+pub async fn http_post(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<bytes::Bytes>,
+) -> HttpAnswer {
+    http_request("POST", addr, path, headers, body.into()).await
+}
+
+/// One HTTP/1.1 request with hyper's client.
+pub async fn http_request(
+    method: &str,
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: bytes::Bytes,
+) -> HttpAnswer {
+    use http_body_util::BodyExt;
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .expect("an HTTP/1.1 handshake");
+    tokio::spawn(conn);
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string());
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = request
+        .body(http_body_util::Full::new(body))
+        .expect("a request");
+    let response = sender.send_request(request).await.expect("an answer");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("the body")
+        .to_bytes()
+        .to_vec();
+    HttpAnswer {
+        status,
+        headers,
+        body,
+    }
+}
+
 /// Whether `check` comes true within 5 seconds, asked every 50 ms.
 pub async fn eventually(mut check: impl AsyncFnMut() -> bool) -> bool {
     for _ in 0..100 {
@@ -344,38 +424,55 @@ pub fn run_checked(cmd: &mut Command, what: &str) {
 pub fn venv_python() -> PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON
-        .get_or_init(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| workspace().join("target"));
-            let venv = target.join("python-venv");
-            let python = venv.join("bin/python");
-            let requirements = workspace().join("tests/python/requirements.txt");
-            let stamp = venv.join("requirements.installed");
-            let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
-            if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
-                run_checked(
-                    Command::new("python3").args(["-m", "venv"]).arg(&venv),
-                    "python3 -m venv",
-                );
-                run_checked(
-                    Command::new(&python)
-                        .args([
-                            "-m",
-                            "pip",
-                            "install",
-                            "--quiet",
-                            "--disable-pip-version-check",
-                            "-r",
-                        ])
-                        .arg(&requirements),
-                    "pip install -r tests/python/requirements.txt",
-                );
-                std::fs::write(&stamp, wanted).expect("stamp");
-            }
-            python
-        })
+        .get_or_init(|| venv("python-venv", "tests/python/requirements.txt"))
         .clone()
+}
+
+/// A virtualenv with LiteLLM's proxy at the version pinned in
+/// `tests/python/litellm-requirements.txt`, kept apart from the other
+/// tools (its dependency tree is large and pins its own versions), created
+/// once in `target/litellm-venv`. Returns its `bin` directory.
+pub fn litellm_venv() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let python = venv("litellm-venv", "tests/python/litellm-requirements.txt");
+        python.parent().expect("bin").to_path_buf()
+    })
+    .clone()
+}
+
+/// The python of virtualenv `name` under the target directory, with the
+/// requirements file installed; installed again when the file changes.
+fn venv(name: &str, requirements: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"));
+    let venv = target.join(name);
+    let python = venv.join("bin/python");
+    let requirements = workspace().join(requirements);
+    let stamp = venv.join("requirements.installed");
+    let wanted = std::fs::read_to_string(&requirements).expect("requirements file");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        run_checked(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv",
+        );
+        run_checked(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
+                .arg(&requirements),
+            "pip install -r",
+        );
+        std::fs::write(&stamp, wanted).expect("stamp");
+    }
+    python
 }
 
 /// Python stubs of the proto, generated by grpcio-tools into a fresh
