@@ -225,3 +225,40 @@ async fn one_key_file_gives_one_token_in_the_cli_and_the_service() {
     assert_eq!(String::from_utf8(cli.stdout).unwrap(), service);
     assert!(service.starts_with("电话[PHONE:"), "{service}");
 }
+
+/// Regression: SIGTERM while the server was still loading its lists
+/// killed it (the handlers were installed only once it served, so the
+/// signal's default action ran): exit status 143 instead of a drain and 0.
+#[test]
+fn sigterm_during_start_drains_and_exits_zero() {
+    use std::process::{Command, Stdio};
+    // A list large enough that loading it outlasts the wait below.
+    let dir = temp_dir("slow-start");
+    let terms: String = (0..300_000)
+        .map(|i| format!("启动测试词{i:06}\n"))
+        .collect();
+    std::fs::write(dir.join("big.txt"), terms).unwrap();
+    let mut child = Command::new(contentfilter_tests::server_binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--wordlists"])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("filter-server starts");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(std::time::Instant::now() < deadline, "still running");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(0), "drained and exited 0, not killed");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -64,7 +64,10 @@ impl ServeError {
 
 /// Loads everything, binds, and serves until SIGTERM or SIGINT.
 pub async fn run(config: Config) -> Result<(), ServeError> {
-    run_until(config, shutdown_signal(), |bound| {
+    // The handlers are installed before the lists load, so a SIGTERM that
+    // comes while the server starts drains it rather than killing it.
+    let shutdown = shutdown_signal();
+    run_until(config, shutdown, |bound| {
         // The line tests and scripts wait for: the address actually bound
         // (the HTTP one comes before it, so it is known by then).
         let mut out = std::io::stdout().lock();
@@ -104,7 +107,11 @@ pub async fn run_until(
         _ => None,
     };
     let state = build_state(&config, metrics.clone())?;
-    let acceptor = config.tls.as_ref().map(tls::acceptor).transpose()?;
+    let acceptors = config.tls.as_ref().map(tls::acceptors).transpose()?;
+    let (acceptor, http_acceptor) = match acceptors {
+        Some(a) => (Some(a.grpc), Some(a.http)),
+        None => (None, None),
+    };
     let grpc = bind(config.listen, "--listen").await?;
     let addr = local_addr(&grpc, config.listen)?;
     let metrics_listener = match config.metrics_listen {
@@ -142,7 +149,7 @@ pub async fn run_until(
         });
         let incoming = listener::incoming(
             l,
-            listener_options(&config, Listener::Http, acceptor.clone()),
+            listener_options(&config, Listener::Http, http_acceptor),
             metrics.clone(),
         );
         tokio::spawn(gateway::serve(
@@ -439,24 +446,24 @@ fn fingerprint(dir: &std::path::Path) -> Fingerprint {
     v
 }
 
-/// Waits for SIGTERM or SIGINT and names it.
-async fn shutdown_signal() -> &'static str {
+/// Installs the SIGTERM and SIGINT handlers now; the future returned
+/// waits for either and names it.
+fn shutdown_signal() -> impl std::future::Future<Output = &'static str> {
     #[cfg(unix)]
-    {
+    let handlers = {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
+        signal(SignalKind::terminate())
+            .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+            .ok()
+    };
+    async move {
+        #[cfg(unix)]
+        if let Some((mut term, mut interrupt)) = handlers {
+            return tokio::select! {
                 _ = term.recv() => "SIGTERM",
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
+                _ = interrupt.recv() => "SIGINT",
+            };
         }
-    }
-    #[cfg(not(unix))]
-    {
         let _ = tokio::signal::ctrl_c().await;
         "SIGINT"
     }

@@ -51,8 +51,32 @@ fn certs(path: &Path, setting: &'static str) -> Result<Vec<CertificateDer<'stati
     Ok(certs)
 }
 
-/// An acceptor that speaks TLS 1.3 and nothing older, offering HTTP/2.
-pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, TlsError> {
+/// The acceptors of the listeners: TLS 1.3 and nothing older, the same
+/// certificate and client verification; gRPC offers HTTP/2 only, the
+/// HTTP listener HTTP/2 and HTTP/1.1.
+pub struct Acceptors {
+    /// For the gRPC listener.
+    pub grpc: TlsAcceptor,
+    /// For the HTTP/JSON listener.
+    pub http: TlsAcceptor,
+}
+
+/// The acceptors for `files` (read and checked once).
+pub fn acceptors(files: &TlsFiles) -> Result<Acceptors, TlsError> {
+    let config = server_config(files)?;
+    let with_alpn = |protocols: &[&[u8]]| {
+        let mut config = config.clone();
+        config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+        TlsAcceptor::from(Arc::new(config))
+    };
+    Ok(Acceptors {
+        grpc: with_alpn(&[b"h2"]),
+        http: with_alpn(&[b"h2", b"http/1.1"]),
+    })
+}
+
+/// A server configuration that speaks TLS 1.3 and nothing older.
+fn server_config(files: &TlsFiles) -> Result<ServerConfig, TlsError> {
     let chain = certs(&files.cert, "--tls-cert")?;
     warn_if_expired(&chain[0], &files.cert);
     warn_if_readable_by_others(&files.key);
@@ -76,9 +100,7 @@ pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, TlsError> {
         }
         None => builder.with_no_client_auth(),
     };
-    let mut config = builder.with_single_cert(chain, key)?;
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok(builder.with_single_cert(chain, key)?)
 }
 
 fn warn_if_expired(cert: &CertificateDer<'_>, path: &Path) {
