@@ -1,0 +1,5 @@
+//! `filter-proxy`: see the library's documentation.
+
+fn main() -> std::process::ExitCode {
+    filter_proxy::main()
+}

@@ -1,0 +1,364 @@
+//! The proxy's HTTP side: the OpenAI endpoints clients call, each request
+//! filtered on its way out and its answer on its way back.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use filter_core::{RedactionPolicy, Scanner, Vault};
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::events::{self, AnswerStream, EventSplitter, TextField};
+use crate::prompt::PromptFilter;
+use crate::upstream::Upstreams;
+
+/// The body of the proxy's answers.
+pub(crate) type ProxyBody = BoxBody<Bytes, Infallible>;
+
+/// The largest answer read whole (non-streamed), in bytes.
+const MAX_ANSWER_BYTES: usize = 64 << 20;
+
+/// What every request shares.
+pub(crate) struct State {
+    pub(crate) scanner: Arc<Scanner>,
+    pub(crate) upstreams: Upstreams,
+    pub(crate) policy: RedactionPolicy,
+    pub(crate) max_request_bytes: usize,
+}
+
+/// Which OpenAI endpoint a request is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Endpoint {
+    Chat,
+    Completions,
+    Embeddings,
+}
+
+/// Answers one request.
+pub(crate) async fn handle(
+    state: Arc<State>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let endpoint = match (&method, path.as_str()) {
+        (&Method::POST, "/v1/chat/completions") => Some(Endpoint::Chat),
+        (&Method::POST, "/v1/completions") => Some(Endpoint::Completions),
+        (&Method::POST, "/v1/embeddings") => Some(Endpoint::Embeddings),
+        _ => None,
+    };
+    let response = match endpoint {
+        Some(e) => filtered(&state, peer, e, request).await,
+        None if method == Method::GET
+            && (path == "/v1/models" || path.starts_with("/v1/models/")) =>
+        {
+            pass_through(&state, peer, request).await
+        }
+        None => openai_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "unknown_url",
+            &format!(
+                "filter-proxy serves POST /v1/chat/completions, /v1/completions, /v1/embeddings \
+                 and GET /v1/models; not {method} {path}"
+            ),
+        ),
+    };
+    tracing::info!(
+        %method,
+        path = %path,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    Ok(response)
+}
+
+/// An OpenAI-style error.
+pub(crate) fn openai_error(
+    status: StatusCode,
+    kind: &str,
+    code: &str,
+    message: &str,
+) -> Response<ProxyBody> {
+    let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
+    json_response(status, body.to_string().into())
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> Response<ProxyBody> {
+    let mut response = Response::new(Full::new(body).boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A request with texts: filtered, sent, its answer filtered.
+async fn filtered(
+    state: &Arc<State>,
+    peer: SocketAddr,
+    endpoint: Endpoint,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, state.max_request_bytes).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return openai_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request_error",
+                "request_too_large",
+                &format!("the request is over {} bytes", state.max_request_bytes),
+            )
+        }
+    };
+    let Ok(mut json) = serde_json::from_slice::<Value>(&body) else {
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "invalid_json",
+            "the body is not JSON",
+        );
+    };
+    let mut vault = Vault::new();
+    let mut filter = PromptFilter {
+        scanner: &state.scanner,
+        vault: &mut vault,
+        policy: &state.policy,
+        changed: 0,
+    };
+    let checked = match endpoint {
+        Endpoint::Chat => filter.chat(&mut json),
+        Endpoint::Completions => filter.completion(&mut json),
+        Endpoint::Embeddings => filter.embedding(&mut json),
+    };
+    if let Err(blocked) = checked {
+        tracing::info!(category = %blocked.category, "request blocked");
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "content_filter",
+            &format!(
+                "The request was blocked by the content filter: it contains terms of the category \u{201c}{}\u{201d}.",
+                blocked.category
+            ),
+        );
+    }
+    let streamed = json.get("stream").and_then(Value::as_bool) == Some(true);
+    let n = json.get("n").and_then(Value::as_u64).unwrap_or(1);
+    let path = parts.uri.path().trim_start_matches("/v1");
+    let sent = state
+        .upstreams
+        .send(
+            &parts.method,
+            path,
+            &parts.headers,
+            &peer.ip().to_string(),
+            Bytes::from(json.to_string()),
+        )
+        .await;
+    let (_, answer) = match sent {
+        Ok(a) => a,
+        Err(e) => {
+            return openai_error(
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                "upstream_unavailable",
+                &e.to_string(),
+            )
+        }
+    };
+    let vault = Arc::new(vault);
+    let field = match endpoint {
+        Endpoint::Chat => TextField::Chat,
+        Endpoint::Completions => TextField::Completion,
+        Endpoint::Embeddings => return relay(answer).await,
+    };
+    if !answer.status().is_success() {
+        return relay(answer).await;
+    }
+    if streamed {
+        stream_answer(state.scanner.clone(), vault, field, n, answer)
+    } else {
+        whole_answer(&state.scanner, &vault, field, answer).await
+    }
+}
+
+/// The upstream's answer as it is (errors, embeddings, models).
+async fn relay(answer: Response<Incoming>) -> Response<ProxyBody> {
+    let (parts, body) = answer.into_parts();
+    let body = match Limited::new(body, MAX_ANSWER_BYTES).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return openai_error(
+                StatusCode::BAD_GATEWAY,
+                "api_error",
+                "upstream_answer",
+                "the upstream's answer could not be read",
+            )
+        }
+    };
+    let mut response = Response::new(Full::new(body).boxed());
+    *response.status_mut() = parts.status;
+    if let Some(t) = parts.headers.get(header::CONTENT_TYPE) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, t.clone());
+    }
+    response
+}
+
+/// `GET /v1/models`: sent as it is.
+async fn pass_through(
+    state: &Arc<State>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let (parts, _) = request.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("", |p| p.as_str())
+        .trim_start_matches("/v1")
+        .to_string();
+    match state
+        .upstreams
+        .send(
+            &parts.method,
+            &path,
+            &parts.headers,
+            &peer.ip().to_string(),
+            Bytes::new(),
+        )
+        .await
+    {
+        Ok((_, answer)) => relay(answer).await,
+        Err(e) => openai_error(
+            StatusCode::BAD_GATEWAY,
+            "api_error",
+            "upstream_unavailable",
+            &e.to_string(),
+        ),
+    }
+}
+
+/// A non-streamed answer: read whole, filtered, sent.
+async fn whole_answer(
+    scanner: &Scanner,
+    vault: &Arc<Vault>,
+    field: TextField,
+    answer: Response<Incoming>,
+) -> Response<ProxyBody> {
+    let (parts, body) = answer.into_parts();
+    let Ok(body) = Limited::new(body, MAX_ANSWER_BYTES).collect().await else {
+        return openai_error(
+            StatusCode::BAD_GATEWAY,
+            "api_error",
+            "upstream_answer",
+            "the upstream's answer could not be read",
+        );
+    };
+    let Ok(mut json) = serde_json::from_slice::<Value>(&body.to_bytes()) else {
+        return openai_error(
+            StatusCode::BAD_GATEWAY,
+            "api_error",
+            "upstream_answer",
+            "the upstream's answer is not JSON",
+        );
+    };
+    if events::rewrite_whole(scanner, vault, field, &mut json) {
+        tracing::info!("answer stopped by the content filter");
+    }
+    let mut response = json_response(parts.status, json.to_string().into());
+    copy_request_id(&parts.headers, response.headers_mut());
+    response
+}
+
+fn copy_request_id(from: &http::HeaderMap, to: &mut http::HeaderMap) {
+    if let Some(id) = from.get("x-request-id") {
+        to.insert("x-request-id", id.clone());
+    }
+}
+
+/// A streamed answer: each event rewritten and sent as soon as it is
+/// decided; the upstream is read by a task that ends when the client goes
+/// away (its channel closes), dropping the upstream request with it.
+fn stream_answer(
+    scanner: Arc<Scanner>,
+    vault: Arc<Vault>,
+    field: TextField,
+    n: u64,
+    answer: Response<Incoming>,
+) -> Response<ProxyBody> {
+    let (parts, mut body) = answer.into_parts();
+    let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(32);
+    tokio::spawn(async move {
+        let mut splitter = EventSplitter::default();
+        let mut rewriter = AnswerStream::new(scanner, vault, field, n);
+        'read: while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { break };
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            for event in splitter.push(&data) {
+                let over = send_event(&mut rewriter, &event, &tx).await;
+                match over {
+                    Some(true) => break 'read,
+                    Some(false) => {}
+                    None => return, // the client went away
+                }
+            }
+        }
+        if let Some(rest) = splitter.finish() {
+            let _ = send_event(&mut rewriter, &rest, &tx).await;
+        }
+        if rewriter.stopped_by_filter {
+            tracing::info!("streamed answer stopped by the content filter");
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+    let mut response = Response::new(StreamBody::new(stream).boxed());
+    *response.status_mut() = parts.status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    copy_request_id(&parts.headers, headers);
+    response
+}
+
+/// Rewrites and sends one event; `Some(over)`, or `None` when the client
+/// is gone.
+async fn send_event(
+    rewriter: &mut AnswerStream,
+    event: &str,
+    tx: &mpsc::Sender<Result<Frame<Bytes>, Infallible>>,
+) -> Option<bool> {
+    let (data, other) = events::data_of(event);
+    let Some(data) = data else {
+        // A comment or an event without data: passed on.
+        let text = format!("{event}\n\n");
+        tx.send(Ok(Frame::data(Bytes::from(text)))).await.ok()?;
+        return Some(false);
+    };
+    let rewritten = rewriter.rewrite(&data);
+    for payload in &rewritten.data {
+        let text = events::event(&other, payload);
+        tx.send(Ok(Frame::data(Bytes::from(text)))).await.ok()?;
+    }
+    Some(rewritten.over)
+}
