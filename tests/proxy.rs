@@ -28,6 +28,10 @@ struct Mock {
     cancelled: AtomicBool,
     /// When the last streamed answer sent its last event.
     finished: Mutex<Option<Instant>>,
+    /// The Authorization headers received.
+    auth: Mutex<Vec<String>>,
+    /// Time taken before each answer.
+    delay: Duration,
 }
 
 /// The text of a request's last user message.
@@ -55,8 +59,15 @@ async fn mock_handle(
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<http_body_util::combinators::BoxBody<Bytes, Infallible>>, Infallible> {
     let path = request.uri().path().to_string();
+    if let Some(a) = request.headers().get("authorization") {
+        mock.auth
+            .lock()
+            .unwrap()
+            .push(a.to_str().unwrap_or_default().to_string());
+    }
     let body = request.into_body().collect().await.unwrap().to_bytes();
     mock.hits.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(mock.delay).await;
     let respond = |status: u16, body: String| {
         let mut r = hyper::Response::new(Full::new(Bytes::from(body)).boxed());
         *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
@@ -141,10 +152,16 @@ async fn mock_handle(
 
 /// Starts a mock upstream; returns its state and its `/v1` URL.
 async fn mock_upstream(failing: bool) -> (Arc<Mock>, String) {
-    let mock = Arc::new(Mock {
+    mock_with(Mock {
         failing,
         ..Mock::default()
-    });
+    })
+    .await
+}
+
+/// Starts the mock `mock`.
+async fn mock_with(mock: Mock) -> (Arc<Mock>, String) {
+    let mock = Arc::new(mock);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = mock.clone();
@@ -168,6 +185,11 @@ async fn mock_upstream(failing: bool) -> (Arc<Mock>, String) {
 
 /// Starts the proxy in this process in front of `upstreams`.
 async fn proxy(upstreams: &[&str], extra: &[&str]) -> SocketAddr {
+    proxy_bound(upstreams, extra).await.listen
+}
+
+/// [`proxy`], with every address it bound.
+async fn proxy_bound(upstreams: &[&str], extra: &[&str]) -> filter_proxy::Bound {
     use clap::Parser;
     let mut args = vec![
         "filter-proxy",
@@ -188,8 +210,8 @@ async fn proxy(upstreams: &[&str], extra: &[&str]) -> SocketAddr {
     tokio::spawn(filter_proxy::run_until(
         config,
         std::future::pending::<()>(),
-        move |addr| {
-            let _ = tx.send(addr);
+        move |bound| {
+            let _ = tx.send(bound);
         },
     ));
     rx.await.unwrap()
@@ -411,6 +433,154 @@ async fn failover_to_the_backup_and_back_to_probing() {
         4,
         "probed after the cool-down"
     );
+}
+
+/// A primary that answers, but slowly: after enough answers whose mean
+/// latency is over the limit, the backup serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_primary_is_left_for_the_backup() {
+    let (primary, primary_url) = mock_with(Mock {
+        delay: Duration::from_millis(40),
+        ..Mock::default()
+    })
+    .await;
+    let (backup, backup_url) = mock_upstream(false).await;
+    let addr = proxy(
+        &[&primary_url, &backup_url],
+        &["--max-mean-latency-ms", "20", "--cooldown-ms", "60000"],
+    )
+    .await;
+    for _ in 0..25 {
+        let a = http_post(addr, "/v1/chat/completions", &[JSON], chat("你好", false)).await;
+        assert_eq!(a.status, 200);
+    }
+    assert_eq!(
+        primary.hits.load(Ordering::SeqCst),
+        20,
+        "20 answers judge the window"
+    );
+    assert_eq!(backup.hits.load(Ordering::SeqCst), 5);
+}
+
+/// `--upstream-api-key-file` replaces the client's Authorization, and
+/// `--client-tokens-file` lists who may call; the counters show it all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_tokens_and_metrics() {
+    let dir = contentfilter_tests::temp_dir("proxy-keys");
+    std::fs::write(dir.join("upstream.key"), "sk-upstream-secret\n").unwrap();
+    std::fs::write(
+        dir.join("clients"),
+        "# one a line\nteam-a-token\nteam-b-token\n",
+    )
+    .unwrap();
+    let (mock, url) = mock_upstream(false).await;
+    let bound = proxy_bound(
+        &[&url],
+        &[
+            "--upstream-api-key-file",
+            dir.join("upstream.key").to_str().unwrap(),
+            "--client-tokens-file",
+            dir.join("clients").to_str().unwrap(),
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+    )
+    .await;
+    let addr = bound.listen;
+    let a = http_post(addr, "/v1/chat/completions", &[JSON], chat("你好", false)).await;
+    assert_eq!(a.status, 401);
+    assert_eq!(a.json()["error"]["code"], "invalid_api_key");
+    let wrong = ("authorization", "Bearer team-c-token");
+    let a = http_post(
+        addr,
+        "/v1/chat/completions",
+        &[JSON, wrong],
+        chat("你好", false),
+    )
+    .await;
+    assert_eq!(a.status, 401);
+    let right = ("authorization", "Bearer team-b-token");
+    let a = http_post(
+        addr,
+        "/v1/chat/completions",
+        &[JSON, right],
+        chat("手机13800138000", false),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(*mock.auth.lock().unwrap(), ["Bearer sk-upstream-secret"]);
+    let a = http_post(
+        addr,
+        "/v1/chat/completions",
+        &[JSON, right],
+        chat("网络赌博", false),
+    )
+    .await;
+    assert_eq!(a.status, 400);
+    let metrics = contentfilter_tests::http_get(bound.metrics.unwrap(), "/metrics").await;
+    for line in [
+        "filter_proxy_requests_total{endpoint=\"chat_completions\",status=\"401\"} 2",
+        "filter_proxy_requests_total{endpoint=\"chat_completions\",status=\"200\"} 1",
+        "filter_proxy_pseudonymized_total{kind=\"phone\"} 1",
+        "filter_proxy_blocked_prompts_total 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
+    assert!(!metrics.contains("13800138000") && !metrics.contains("赌博"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// With `--tls-cert`, TLS 1.3 and HTTP/1.1 or HTTP/2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_listener() {
+    use tokio_rustls::rustls::crypto::ring::default_provider;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+    use tokio_rustls::rustls::{version, ClientConfig, RootCertStore};
+    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let dir = contentfilter_tests::temp_dir("proxy-tls");
+    std::fs::write(dir.join("cert.pem"), key.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.signing_key.serialize_pem()).unwrap();
+    let (_mock, url) = mock_upstream(false).await;
+    let addr = proxy(
+        &[&url],
+        &[
+            "--tls-cert",
+            dir.join("cert.pem").to_str().unwrap(),
+            "--tls-key",
+            dir.join("key.pem").to_str().unwrap(),
+        ],
+    )
+    .await;
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(key.cert.der().to_vec()))
+        .unwrap();
+    let mut config = ClientConfig::builder_with_provider(Arc::new(default_provider()))
+        .with_protocol_versions(&[&version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let request = http::Request::post("/v1/chat/completions")
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(chat("手机13800138000", false))))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&body).contains("13800138000"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A client that leaves mid-stream cancels the upstream request.

@@ -63,10 +63,35 @@ pub struct Settings {
     /// `Authorization`, so clients never hold the billed key.
     #[arg(long, value_name = "FILE", env = "FILTER_PROXY_UPSTREAM_API_KEY_FILE")]
     pub upstream_api_key_file: Option<PathBuf>,
+    /// File of the tokens clients must present (`Authorization: Bearer
+    /// TOKEN`), one a line; without it any client may call.
+    #[arg(long, value_name = "FILE", env = "FILTER_PROXY_CLIENT_TOKENS_FILE")]
+    pub client_tokens_file: Option<PathBuf>,
+    /// PEM certificate chain: the listener speaks TLS 1.3 only.
+    #[arg(long, value_name = "FILE", env = "FILTER_PROXY_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", env = "FILTER_PROXY_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Address for Prometheus metrics (`/metrics`); off by default.
+    #[arg(long, value_name = "ADDR", env = "FILTER_PROXY_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// Consecutive failures (5xx or no connection) after which the backup
     /// takes over [default: 3].
     #[arg(long, value_name = "N", env = "FILTER_PROXY_FAILURE_THRESHOLD")]
     pub failure_threshold: Option<u32>,
+    /// The window over which the primary's success rate and latency are
+    /// judged, in milliseconds [default: 300000].
+    #[arg(long, value_name = "MS", env = "FILTER_PROXY_FAILOVER_WINDOW_MS")]
+    pub failover_window_ms: Option<u64>,
+    /// The success rate over the window below which the backup takes over
+    /// [default: 0.95].
+    #[arg(long, value_name = "RATE", env = "FILTER_PROXY_MIN_SUCCESS_RATE")]
+    pub min_success_rate: Option<f64>,
+    /// The mean time to the answer's headers over the window above which
+    /// the backup takes over, in milliseconds [default: 1500].
+    #[arg(long, value_name = "MS", env = "FILTER_PROXY_MAX_MEAN_LATENCY_MS")]
+    pub max_mean_latency_ms: Option<u64>,
     /// Time on the backup before the primary is tried again, in
     /// milliseconds [default: 30000].
     #[arg(long, value_name = "MS", env = "FILTER_PROXY_COOLDOWN_MS")]
@@ -83,6 +108,21 @@ pub struct Settings {
     pub log: Option<String>,
 }
 
+/// When the primary is left for the backup.
+#[derive(Clone, Debug)]
+pub struct Failover {
+    /// Consecutive failures.
+    pub threshold: u32,
+    /// The window the rate and latency are judged over.
+    pub window: Duration,
+    /// The success rate below which the primary is left.
+    pub min_success_rate: f64,
+    /// The mean latency above which the primary is left.
+    pub max_mean_latency: Duration,
+    /// Time on the backup before the primary is tried again.
+    pub cooldown: Duration,
+}
+
 /// The resolved configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -94,10 +134,14 @@ pub struct Config {
     pub wordlists: Wordlists,
     /// The upstream key (`Bearer KEY`), replacing the client's.
     pub upstream_api_key: Option<String>,
-    /// Consecutive failures that switch to the backup.
-    pub failure_threshold: u32,
-    /// Time on the backup before the primary is tried again.
-    pub cooldown: Duration,
+    /// The tokens clients must present (none: any client).
+    pub client_tokens: Vec<String>,
+    /// TLS certificate and key, when the listener speaks TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Where to serve metrics.
+    pub metrics_listen: Option<SocketAddr>,
+    /// When the backup takes over.
+    pub failover: Failover,
     /// Longest wait for the upstream's answer headers.
     pub first_byte_timeout: Duration,
     /// Largest request body.
@@ -148,13 +192,66 @@ impl Settings {
             }
             None => None,
         };
+        let client_tokens = match pick!(client_tokens_file) {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    invalid("--client-tokens-file", format!("{}: {e}", path.display()))
+                })?;
+                let tokens: Vec<String> = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty() && !t.starts_with('#'))
+                    .map(String::from)
+                    .collect();
+                if tokens.is_empty() {
+                    return Err(invalid("--client-tokens-file", "the file holds no token"));
+                }
+                tokens
+            }
+            None => Vec::new(),
+        };
+        if !client_tokens.is_empty() && upstream_api_key.is_none() {
+            return Err(invalid(
+                "--client-tokens-file",
+                "needs --upstream-api-key-file: the clients' tokens are not the upstream's key",
+            ));
+        }
+        let tls = match (pick!(tls_cert), pick!(tls_key)) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => {
+                return Err(invalid(
+                    "--tls-cert",
+                    "--tls-cert and --tls-key go together",
+                ))
+            }
+        };
+        let metrics_listen = match pick!(metrics_listen) {
+            Some(a) => Some(
+                a.parse()
+                    .map_err(|_| invalid("--metrics-listen", format!("`{a}` is not an address")))?,
+            ),
+            None => None,
+        };
+        let min_success_rate = pick!(min_success_rate).unwrap_or(0.95);
+        if !(0.0..=1.0).contains(&min_success_rate) {
+            return Err(invalid("--min-success-rate", "must be between 0 and 1"));
+        }
         Ok(Config {
             listen,
             upstreams,
             wordlists: Wordlists::from_option(pick!(wordlists)),
             upstream_api_key,
-            failure_threshold: pick!(failure_threshold).unwrap_or(3).max(1),
-            cooldown: Duration::from_millis(pick!(cooldown_ms).unwrap_or(30_000)),
+            client_tokens,
+            tls,
+            metrics_listen,
+            failover: Failover {
+                threshold: pick!(failure_threshold).unwrap_or(3).max(1),
+                window: Duration::from_millis(pick!(failover_window_ms).unwrap_or(300_000)),
+                min_success_rate,
+                max_mean_latency: Duration::from_millis(pick!(max_mean_latency_ms).unwrap_or(1500)),
+                cooldown: Duration::from_millis(pick!(cooldown_ms).unwrap_or(30_000)),
+            },
             first_byte_timeout: Duration::from_millis(
                 pick!(first_byte_timeout_ms).unwrap_or(60_000),
             ),

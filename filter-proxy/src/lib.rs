@@ -27,7 +27,7 @@
 //! let stop = async {
 //!     tokio::signal::ctrl_c().await.ok();
 //! };
-//! filter_proxy::run_until(config, stop, |addr| println!("listening on {addr}")).await?;
+//! filter_proxy::run_until(config, stop, |bound| println!("listening on {}", bound.listen)).await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -37,8 +37,10 @@
 mod answer;
 mod config;
 mod events;
+mod metrics;
 mod prompt;
 mod server;
+mod tls;
 mod upstream;
 
 use std::future::Future;
@@ -76,14 +78,26 @@ pub enum ProxyError {
     /// The word lists cannot be loaded.
     #[error("--wordlists: {0}")]
     Wordlists(#[source] filter_core::Error),
-    /// The address cannot be bound.
-    #[error("--listen {addr}: {source}")]
+    /// The TLS files cannot be used.
+    #[error("--tls-cert: {0}")]
+    Tls(String),
+    /// An address cannot be bound.
+    #[error("{addr}: {source}")]
     Bind {
         /// The address.
         addr: SocketAddr,
         /// Why.
         source: std::io::Error,
     },
+}
+
+/// The addresses the proxy bound.
+#[derive(Clone, Copy, Debug)]
+pub struct Bound {
+    /// The proxy.
+    pub listen: SocketAddr,
+    /// The metrics endpoint, when on.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// The time in-flight requests get after SIGTERM.
@@ -116,8 +130,11 @@ pub fn main() -> ExitCode {
     };
     let served = runtime.block_on(async {
         let stop = shutdown_signal();
-        run_until(config, stop, |addr| {
-            println!("filter-proxy listening on {addr}");
+        run_until(config, stop, |bound| {
+            println!("filter-proxy listening on {}", bound.listen);
+            if let Some(m) = bound.metrics {
+                println!("filter-proxy metrics on http://{m}/metrics");
+            }
         })
         .await
     });
@@ -134,30 +151,41 @@ pub fn main() -> ExitCode {
 pub async fn run_until(
     config: Config,
     stop: impl Future<Output = ()>,
-    ready: impl FnOnce(SocketAddr),
+    ready: impl FnOnce(Bound),
 ) -> Result<(), ProxyError> {
     let lexicon = config.wordlists.load().map_err(ProxyError::Wordlists)?;
     let scanner = Scanner::builder()
         .lexicon(SharedLexicon::new(lexicon))
         .build()
         .map_err(ProxyError::Wordlists)?;
+    let metrics = Arc::new(metrics::Metrics::default());
     let state = Arc::new(server::State {
         scanner: Arc::new(scanner),
-        upstreams: upstream::Upstreams::new(&config),
+        upstreams: upstream::Upstreams::new(&config, metrics.clone()),
         policy: RedactionPolicy::new(),
         max_request_bytes: config.max_request_bytes,
+        client_tokens: config
+            .client_tokens
+            .iter()
+            .map(|t| server::digest(t))
+            .collect(),
+        metrics: metrics.clone(),
     });
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ProxyError::Bind {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| ProxyError::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    ready(addr);
+    let acceptor = match &config.tls {
+        Some((cert, key)) => Some(tls::acceptor(cert, key).map_err(ProxyError::Tls)?),
+        None => None,
+    };
+    let (listener, addr) = bind(config.listen).await?;
+    let mut metrics_addr = None;
+    if let Some(at) = config.metrics_listen {
+        let (metrics_listener, bound) = bind(at).await?;
+        metrics_addr = Some(bound);
+        tokio::spawn(serve_metrics(metrics_listener, metrics));
+    }
+    ready(Bound {
+        listen: addr,
+        metrics: metrics_addr,
+    });
     tracing::info!(%addr, upstreams = config.upstreams.len(), "serving");
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -175,13 +203,32 @@ pub async fn run_until(
                 let service = hyper::service::service_fn(move |req| {
                     server::handle(state.clone(), peer, req)
                 });
-                let conn = builder.serve_connection(TokioIo::new(tcp), service).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection");
+                match &acceptor {
+                    None => {
+                        let conn = builder.serve_connection(TokioIo::new(tcp), service).into_owned();
+                        let conn = graceful.watch(conn);
+                        tokio::spawn(async move {
+                            if let Err(e) = conn.await {
+                                tracing::debug!(error = %e, "connection");
+                            }
+                        });
                     }
-                });
+                    Some(acceptor) => {
+                        // The handshake runs in the connection's task; its
+                        // connection joins the drain once established.
+                        let (acceptor, builder, watcher) =
+                            (acceptor.clone(), builder.clone(), graceful.watcher());
+                        tokio::spawn(async move {
+                            let handshake =
+                                tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp));
+                            let Ok(Ok(tls)) = handshake.await else { return };
+                            let conn = builder.serve_connection(TokioIo::new(tls), service);
+                            if let Err(e) = watcher.watch(conn.into_owned()).await {
+                                tracing::debug!(error = %e, "connection");
+                            }
+                        });
+                    }
+                }
             }
             () = &mut stop => break,
         }
@@ -195,6 +242,48 @@ pub async fn run_until(
         tracing::warn!("grace period over with requests in flight");
     }
     Ok(())
+}
+
+/// Binds `addr`; returns the listener and the address bound.
+async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), ProxyError> {
+    let fail = |source| ProxyError::Bind { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(fail)?;
+    let bound = listener.local_addr().map_err(fail)?;
+    Ok((listener, bound))
+}
+
+/// `GET /metrics` in the Prometheus text format, one request a connection.
+async fn serve_metrics(listener: tokio::net::TcpListener, metrics: Arc<metrics::Metrics>) {
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let metrics = metrics.clone();
+                    async move {
+                        let (status, body) = if req.uri().path() == "/metrics" {
+                            (http::StatusCode::OK, metrics.render())
+                        } else {
+                            (http::StatusCode::NOT_FOUND, "not found\n".to_string())
+                        };
+                        let mut response = http::Response::new(http_body_util::Full::new(
+                            bytes::Bytes::from(body),
+                        ));
+                        *response.status_mut() = status;
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .keep_alive(false)
+                .serve_connection(TokioIo::new(tcp), service)
+                .await;
+        });
+    }
 }
 
 /// Installs the SIGTERM and SIGINT handlers now; the future waits for one.

@@ -22,6 +22,8 @@ pub(crate) struct PromptFilter<'a> {
     pub(crate) policy: &'a RedactionPolicy,
     /// Texts changed.
     pub(crate) changed: usize,
+    /// Personal data replaced, by kind.
+    pub(crate) kinds: std::collections::BTreeMap<&'static str, u64>,
 }
 
 impl PromptFilter<'_> {
@@ -104,6 +106,9 @@ impl PromptFilter<'_> {
                 category: word.category().to_string(),
             });
         }
+        for f in found.iter().filter(|f| f.kind().is_pii()) {
+            *self.kinds.entry(f.kind().as_str()).or_default() += 1;
+        }
         let pseudo = self
             .scanner
             .pseudonymize_found(
@@ -153,6 +158,7 @@ mod tests {
             vault: &mut vault,
             policy: &policy,
             changed: 0,
+            kinds: Default::default(),
         };
         f.chat(&mut body).unwrap();
         assert_eq!(f.changed, 3);

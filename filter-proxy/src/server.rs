@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use crate::events::{self, AnswerStream, EventSplitter, TextField};
+use crate::metrics::Metrics;
 use crate::prompt::PromptFilter;
 use crate::upstream::Upstreams;
 
@@ -32,6 +33,42 @@ pub(crate) struct State {
     pub(crate) upstreams: Upstreams,
     pub(crate) policy: RedactionPolicy,
     pub(crate) max_request_bytes: usize,
+    /// SHA-256 digests of the tokens clients must present (empty: none).
+    pub(crate) client_tokens: Vec<[u8; 32]>,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+impl State {
+    /// Whether the request presents one of the client tokens (or none are
+    /// configured). Digests are compared in time independent of where
+    /// they differ.
+    fn admits(&self, headers: &http::HeaderMap) -> bool {
+        if self.client_tokens.is_empty() {
+            return true;
+        }
+        let Some(token) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| digest(t.trim()))
+        else {
+            return false;
+        };
+        self.client_tokens
+            .iter()
+            .fold(false, |found, t| found | same(t, &token))
+    }
+}
+
+/// The SHA-256 digest of a token.
+pub(crate) fn digest(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
+fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Which OpenAI endpoint a request is for.
@@ -58,6 +95,12 @@ pub(crate) async fn handle(
         _ => None,
     };
     let response = match endpoint {
+        _ if !state.admits(request.headers()) => openai_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            "invalid_api_key",
+            "a token of --client-tokens-file is needed: Authorization: Bearer TOKEN",
+        ),
         Some(e) => filtered(&state, peer, e, request).await,
         None if method == Method::GET
             && (path == "/v1/models" || path.starts_with("/v1/models/")) =>
@@ -74,6 +117,14 @@ pub(crate) async fn handle(
             ),
         ),
     };
+    let name = match endpoint {
+        Some(Endpoint::Chat) => "chat_completions",
+        Some(Endpoint::Completions) => "completions",
+        Some(Endpoint::Embeddings) => "embeddings",
+        None if path.starts_with("/v1/models") => "models",
+        None => "other",
+    };
+    state.metrics.request(name, response.status().as_u16());
     tracing::info!(
         %method,
         path = %path,
@@ -138,13 +189,19 @@ async fn filtered(
         vault: &mut vault,
         policy: &state.policy,
         changed: 0,
+        kinds: Default::default(),
     };
     let checked = match endpoint {
         Endpoint::Chat => filter.chat(&mut json),
         Endpoint::Completions => filter.completion(&mut json),
         Endpoint::Embeddings => filter.embedding(&mut json),
     };
+    for (kind, n) in &filter.kinds {
+        state.metrics.pseudonymized(kind, *n);
+    }
+    tracing::debug!(kinds = ?filter.kinds, texts = filter.changed, "prompt pseudonymized");
     if let Err(blocked) = checked {
+        state.metrics.blocked_prompt();
         tracing::info!(category = %blocked.category, "request blocked");
         return openai_error(
             StatusCode::BAD_REQUEST,
@@ -190,9 +247,9 @@ async fn filtered(
         return relay(answer).await;
     }
     if streamed {
-        stream_answer(state.scanner.clone(), vault, field, n, answer)
+        stream_answer(state, vault, field, n, answer)
     } else {
-        whole_answer(&state.scanner, &vault, field, answer).await
+        whole_answer(state, &vault, field, answer).await
     }
 }
 
@@ -256,7 +313,7 @@ async fn pass_through(
 
 /// A non-streamed answer: read whole, filtered, sent.
 async fn whole_answer(
-    scanner: &Scanner,
+    state: &State,
     vault: &Arc<Vault>,
     field: TextField,
     answer: Response<Incoming>,
@@ -278,7 +335,8 @@ async fn whole_answer(
             "the upstream's answer is not JSON",
         );
     };
-    if events::rewrite_whole(scanner, vault, field, &mut json) {
+    if events::rewrite_whole(&state.scanner, vault, field, &mut json) {
+        state.metrics.stopped_answer();
         tracing::info!("answer stopped by the content filter");
     }
     let mut response = json_response(parts.status, json.to_string().into());
@@ -296,7 +354,7 @@ fn copy_request_id(from: &http::HeaderMap, to: &mut http::HeaderMap) {
 /// decided; the upstream is read by a task that ends when the client goes
 /// away (its channel closes), dropping the upstream request with it.
 fn stream_answer(
-    scanner: Arc<Scanner>,
+    state: &Arc<State>,
     vault: Arc<Vault>,
     field: TextField,
     n: u64,
@@ -304,9 +362,10 @@ fn stream_answer(
 ) -> Response<ProxyBody> {
     let (parts, mut body) = answer.into_parts();
     let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(32);
+    let state = state.clone();
     tokio::spawn(async move {
         let mut splitter = EventSplitter::default();
-        let mut rewriter = AnswerStream::new(scanner, vault, field, n);
+        let mut rewriter = AnswerStream::new(state.scanner.clone(), vault, field, n);
         'read: while let Some(frame) = body.frame().await {
             let Ok(frame) = frame else { break };
             let Ok(data) = frame.into_data() else {
@@ -325,6 +384,7 @@ fn stream_answer(
             let _ = send_event(&mut rewriter, &rest, &tx).await;
         }
         if rewriter.stopped_by_filter {
+            state.metrics.stopped_answer();
             tracing::info!("streamed answer stopped by the content filter");
         }
     });

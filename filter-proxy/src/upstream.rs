@@ -4,7 +4,8 @@
 //! cool-down once it answers again. A request is retried on the other
 //! upstream only before anything was sent to the client.
 
-use std::sync::Mutex;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,7 +17,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::config::Config;
+use crate::config::{Config, Failover};
+use crate::metrics::Metrics;
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -40,11 +42,57 @@ const NOT_FORWARDED: [&str; 10] = [
 #[error("no upstream answered: {0}")]
 pub(crate) struct UpstreamError(String);
 
-/// Failures of the primary, and since when the backup serves.
+/// The fewest answers in the window before its rate and latency count.
+const MIN_SAMPLES: usize = 20;
+
+/// The primary's recent record, and since when the backup serves.
 #[derive(Default)]
 struct Health {
     failures: u32,
     backup_since: Option<Instant>,
+    /// (when, succeeded, time to the answer's headers), oldest first.
+    window: VecDeque<(Instant, bool, Duration)>,
+}
+
+impl Health {
+    /// Records one answer of the primary; returns why the backup should
+    /// take over, if it should.
+    fn record(&mut self, ok: bool, latency: Duration, rules: &Failover) -> Option<String> {
+        let now = Instant::now();
+        self.window.push_back((now, ok, latency));
+        while self
+            .window
+            .front()
+            .is_some_and(|(t, _, _)| now.duration_since(*t) > rules.window)
+        {
+            self.window.pop_front();
+        }
+        self.failures = if ok { 0 } else { self.failures + 1 };
+        if self.failures >= rules.threshold {
+            return Some(format!("{} consecutive failures", self.failures));
+        }
+        if self.window.len() < MIN_SAMPLES {
+            return None;
+        }
+        let n = self.window.len() as f64;
+        let rate = self.window.iter().filter(|(_, ok, _)| *ok).count() as f64 / n;
+        if rate < rules.min_success_rate {
+            return Some(format!("success rate {rate:.3} over the window"));
+        }
+        let mean = self
+            .window
+            .iter()
+            .map(|(_, _, l)| l.as_secs_f64())
+            .sum::<f64>()
+            / n;
+        if mean > rules.max_mean_latency.as_secs_f64() {
+            return Some(format!(
+                "mean latency {:.0} ms over the window",
+                mean * 1000.0
+            ));
+        }
+        None
+    }
 }
 
 /// The upstreams and the client that reaches them.
@@ -52,14 +100,14 @@ pub(crate) struct Upstreams {
     targets: Vec<Uri>,
     client: Client<Connector, Full<Bytes>>,
     health: Mutex<Health>,
-    threshold: u32,
-    cooldown: Duration,
+    rules: Failover,
     timeout: Duration,
+    metrics: Arc<Metrics>,
     api_key: Option<HeaderValue>,
 }
 
 impl Upstreams {
-    pub(crate) fn new(config: &Config) -> Upstreams {
+    pub(crate) fn new(config: &Config, metrics: Arc<Metrics>) -> Upstreams {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
             .https_or_http()
@@ -73,9 +121,9 @@ impl Upstreams {
             targets: config.upstreams.clone(),
             client,
             health: Mutex::new(Health::default()),
-            threshold: config.failure_threshold,
-            cooldown: config.cooldown,
+            rules: config.failover.clone(),
             timeout: config.first_byte_timeout,
+            metrics,
             api_key: config
                 .upstream_api_key
                 .as_deref()
@@ -91,32 +139,37 @@ impl Upstreams {
         }
         let health = self.health.lock().unwrap_or_else(|e| e.into_inner());
         match health.backup_since {
-            Some(since) if since.elapsed() < self.cooldown => vec![1, 0],
+            Some(since) if since.elapsed() < self.rules.cooldown => vec![1, 0],
             _ => vec![0, 1],
         }
     }
 
-    fn record(&self, target: usize, ok: bool) {
+    fn record(&self, target: usize, ok: bool, latency: Duration) {
+        if !ok {
+            self.metrics.upstream_failure(target);
+        }
         if target != 0 || self.targets.len() < 2 {
             return;
         }
         let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
-        if ok {
-            if health.backup_since.is_some() {
+        if health.backup_since.is_some() {
+            // A probe after the cool-down (or a last resort while the
+            // backup failed too): back to the primary, or another
+            // cool-down.
+            if ok {
                 tracing::info!("the primary upstream answers again; switching back");
-            }
-            *health = Health::default();
-        } else {
-            health.failures += 1;
-            if health.failures >= self.threshold {
-                if health.backup_since.is_none() {
-                    tracing::warn!(
-                        failures = health.failures,
-                        "the primary upstream keeps failing; switching to the backup"
-                    );
-                }
+                *health = Health::default();
+            } else {
                 health.backup_since = Some(Instant::now());
             }
+            return;
+        }
+        if let Some(why) = health.record(ok, latency, &self.rules) {
+            tracing::warn!(reason = %why, "leaving the primary upstream for the backup");
+            self.metrics.failover();
+            health.backup_since = Some(Instant::now());
+            health.window.clear();
+            health.failures = 0;
         }
     }
 
@@ -135,13 +188,16 @@ impl Upstreams {
         let mut last_answer = None;
         for target in self.order() {
             let request = self.request(target, method, path, headers, client_ip, body.clone())?;
-            match tokio::time::timeout(self.timeout, self.client.request(request)).await {
+            let started = Instant::now();
+            let answer = tokio::time::timeout(self.timeout, self.client.request(request)).await;
+            let latency = started.elapsed();
+            match answer {
                 Ok(Ok(answer)) if !answer.status().is_server_error() => {
-                    self.record(target, true);
+                    self.record(target, true, latency);
                     return Ok((target, answer));
                 }
                 Ok(Ok(answer)) => {
-                    self.record(target, false);
+                    self.record(target, false, latency);
                     tracing::warn!(
                         upstream = target,
                         status = answer.status().as_u16(),
@@ -150,12 +206,12 @@ impl Upstreams {
                     last_answer = Some((target, answer));
                 }
                 Ok(Err(e)) => {
-                    self.record(target, false);
+                    self.record(target, false, latency);
                     tracing::warn!(upstream = target, error = %e, "upstream unreachable");
                     last_error = e.to_string();
                 }
                 Err(_) => {
-                    self.record(target, false);
+                    self.record(target, false, latency);
                     tracing::warn!(upstream = target, "upstream timed out");
                     last_error = "timed out".into();
                 }
