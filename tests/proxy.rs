@@ -115,9 +115,17 @@ async fn mock_handle(
     } else {
         chars.chunks(3).map(|c| c.iter().collect()).collect()
     };
+    let stall = prompt.contains("STALL");
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(1);
     tokio::spawn(async move {
         let event = |v: Value| Ok(Frame::data(Bytes::from(format!("data: {v}\n\n"))));
+        if stall {
+            // One event, then silence for longer than any test waits.
+            let chunk = json!({"choices": [{"index": 0, "delta": {"content": "开头"}, "finish_reason": null}]});
+            let _ = tx.send(event(chunk)).await;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            return;
+        }
         for (k, piece) in pieces.iter().enumerate() {
             for i in 0..n {
                 let mut delta = json!({"content": piece});
@@ -581,6 +589,23 @@ async fn tls_listener() {
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert!(String::from_utf8_lossy(&body).contains("13800138000"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An upstream that goes silent mid-answer: the answer ends after the
+/// idle timeout instead of holding the client, without `[DONE]` (the
+/// client sees a cut answer, not a complete one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_upstream_ends_the_answer_after_the_idle_timeout() {
+    let (_mock, url) = mock_upstream(false).await;
+    let addr = proxy(&[&url], &["--idle-timeout-ms", "300"]).await;
+    let started = Instant::now();
+    let a = http_post(addr, "/v1/chat/completions", &[JSON], chat("STALL", true)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!String::from_utf8_lossy(&a.body).contains("[DONE]"));
 }
 
 /// A client that leaves mid-stream cancels the upstream request.

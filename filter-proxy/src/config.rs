@@ -100,6 +100,10 @@ pub struct Settings {
     /// milliseconds [default: 60000].
     #[arg(long, value_name = "MS", env = "FILTER_PROXY_FIRST_BYTE_TIMEOUT_MS")]
     pub first_byte_timeout_ms: Option<u64>,
+    /// Longest silence of the upstream within an answer, in milliseconds;
+    /// then the answer ends there [default: 60000].
+    #[arg(long, value_name = "MS", env = "FILTER_PROXY_IDLE_TIMEOUT_MS")]
+    pub idle_timeout_ms: Option<u64>,
     /// Largest request body, in bytes [default: 4194304].
     #[arg(long, value_name = "BYTES", env = "FILTER_PROXY_MAX_REQUEST_BYTES")]
     pub max_request_bytes: Option<usize>,
@@ -144,6 +148,8 @@ pub struct Config {
     pub failover: Failover,
     /// Longest wait for the upstream's answer headers.
     pub first_byte_timeout: Duration,
+    /// Longest silence of the upstream within an answer.
+    pub idle_timeout: Duration,
     /// Largest request body.
     pub max_request_bytes: usize,
     /// Log filter.
@@ -255,6 +261,7 @@ impl Settings {
             first_byte_timeout: Duration::from_millis(
                 pick!(first_byte_timeout_ms).unwrap_or(60_000),
             ),
+            idle_timeout: Duration::from_millis(pick!(idle_timeout_ms).unwrap_or(60_000)),
             max_request_bytes: pick!(max_request_bytes).unwrap_or(4 << 20),
             log: pick!(log).unwrap_or_else(|| "info".into()),
         })

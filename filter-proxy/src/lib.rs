@@ -164,6 +164,7 @@ pub async fn run_until(
         upstreams: upstream::Upstreams::new(&config, metrics.clone()),
         policy: RedactionPolicy::new(),
         max_request_bytes: config.max_request_bytes,
+        idle_timeout: config.idle_timeout,
         client_tokens: config
             .client_tokens
             .iter()

@@ -33,6 +33,8 @@ pub(crate) struct State {
     pub(crate) upstreams: Upstreams,
     pub(crate) policy: RedactionPolicy,
     pub(crate) max_request_bytes: usize,
+    /// Longest silence of the upstream within an answer.
+    pub(crate) idle_timeout: std::time::Duration,
     /// SHA-256 digests of the tokens clients must present (empty: none).
     pub(crate) client_tokens: Vec<[u8; 32]>,
     pub(crate) metrics: Arc<Metrics>,
@@ -226,7 +228,7 @@ async fn filtered(
             Bytes::from(json.to_string()),
         )
         .await;
-    let (_, answer) = match sent {
+    let (upstream, answer) = match sent {
         Ok(a) => a,
         Err(e) => {
             return openai_error(
@@ -237,6 +239,15 @@ async fn filtered(
             )
         }
     };
+    // Ids only: the client's, and the upstream's for its support.
+    tracing::info!(
+        upstream,
+        status = answer.status().as_u16(),
+        client_request_id = header_str(&parts.headers, "x-request-id"),
+        upstream_request_id = header_str(answer.headers(), "x-request-id"),
+        streamed,
+        "forwarded"
+    );
     let vault = Arc::new(vault);
     let field = match endpoint {
         Endpoint::Chat => TextField::Chat,
@@ -319,7 +330,7 @@ async fn whole_answer(
     answer: Response<Incoming>,
 ) -> Response<ProxyBody> {
     let (parts, body) = answer.into_parts();
-    let Ok(body) = Limited::new(body, MAX_ANSWER_BYTES).collect().await else {
+    let Some(body) = read_answer(body, state.idle_timeout).await else {
         return openai_error(
             StatusCode::BAD_GATEWAY,
             "api_error",
@@ -327,7 +338,7 @@ async fn whole_answer(
             "the upstream's answer could not be read",
         );
     };
-    let Ok(mut json) = serde_json::from_slice::<Value>(&body.to_bytes()) else {
+    let Ok(mut json) = serde_json::from_slice::<Value>(&body) else {
         return openai_error(
             StatusCode::BAD_GATEWAY,
             "api_error",
@@ -342,6 +353,34 @@ async fn whole_answer(
     let mut response = json_response(parts.status, json.to_string().into());
     copy_request_id(&parts.headers, response.headers_mut());
     response
+}
+
+/// A whole answer, read with at most `idle` between its frames and at
+/// most [`MAX_ANSWER_BYTES`]; `None` when it cannot be.
+async fn read_answer(mut body: Incoming, idle: std::time::Duration) -> Option<Bytes> {
+    let mut out = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    out.extend_from_slice(&data);
+                    if out.len() > MAX_ANSWER_BYTES {
+                        return None;
+                    }
+                }
+            }
+            Ok(None) => return Some(out.into()),
+            Ok(Some(Err(_))) | Err(_) => return None,
+        }
+    }
+}
+
+/// A header's value for the log, `-` when absent or not text.
+fn header_str<'a>(headers: &'a http::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
 }
 
 fn copy_request_id(from: &http::HeaderMap, to: &mut http::HeaderMap) {
@@ -366,22 +405,44 @@ fn stream_answer(
     tokio::spawn(async move {
         let mut splitter = EventSplitter::default();
         let mut rewriter = AnswerStream::new(state.scanner.clone(), vault, field, n);
-        'read: while let Some(frame) = body.frame().await {
-            let Ok(frame) = frame else { break };
+        // The events of one upstream read leave in one write.
+        let idle = state.idle_timeout;
+        'read: loop {
+            let frame = match tokio::time::timeout(idle, body.frame()).await {
+                Ok(Some(Ok(frame))) => frame,
+                Ok(None) | Ok(Some(Err(_))) => break,
+                Err(_) => {
+                    tracing::warn!(
+                        idle_ms = idle.as_millis() as u64,
+                        "the upstream went silent; ending the answer"
+                    );
+                    break;
+                }
+            };
             let Ok(data) = frame.into_data() else {
                 continue;
             };
+            let mut out = String::new();
+            let mut over = false;
             for event in splitter.push(&data) {
-                let over = send_event(&mut rewriter, &event, &tx).await;
-                match over {
-                    Some(true) => break 'read,
-                    Some(false) => {}
-                    None => return, // the client went away
+                if rewrite_event(&mut rewriter, &event, &mut out) {
+                    over = true;
+                    break;
                 }
+            }
+            if !out.is_empty() && tx.send(Ok(Frame::data(Bytes::from(out)))).await.is_err() {
+                return; // the client went away: the upstream is dropped
+            }
+            if over {
+                break 'read;
             }
         }
         if let Some(rest) = splitter.finish() {
-            let _ = send_event(&mut rewriter, &rest, &tx).await;
+            let mut out = String::new();
+            rewrite_event(&mut rewriter, &rest, &mut out);
+            if !out.is_empty() {
+                let _ = tx.send(Ok(Frame::data(Bytes::from(out)))).await;
+            }
         }
         if rewriter.stopped_by_filter {
             state.metrics.stopped_answer();
@@ -401,24 +462,19 @@ fn stream_answer(
     response
 }
 
-/// Rewrites and sends one event; `Some(over)`, or `None` when the client
-/// is gone.
-async fn send_event(
-    rewriter: &mut AnswerStream,
-    event: &str,
-    tx: &mpsc::Sender<Result<Frame<Bytes>, Infallible>>,
-) -> Option<bool> {
+/// Rewrites one event into `out`; returns whether the answer is over for
+/// the client.
+fn rewrite_event(rewriter: &mut AnswerStream, event: &str, out: &mut String) -> bool {
     let (data, other) = events::data_of(event);
     let Some(data) = data else {
         // A comment or an event without data: passed on.
-        let text = format!("{event}\n\n");
-        tx.send(Ok(Frame::data(Bytes::from(text)))).await.ok()?;
-        return Some(false);
+        out.push_str(event);
+        out.push_str("\n\n");
+        return false;
     };
     let rewritten = rewriter.rewrite(&data);
     for payload in &rewritten.data {
-        let text = events::event(&other, payload);
-        tx.send(Ok(Frame::data(Bytes::from(text)))).await.ok()?;
+        out.push_str(&events::event(&other, payload));
     }
-    Some(rewritten.over)
+    rewritten.over
 }
