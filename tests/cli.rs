@@ -163,6 +163,35 @@ fn check_wordlists_names_file_and_line() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Regression: every load warning printed its own line on every `scan`
+/// (a million terms gave hundreds); now ten and a count, while
+/// `check-wordlists` still lists them all.
+#[test]
+fn many_load_warnings_are_summarized() {
+    let dir = contentfilter_tests::temp_dir("many-warnings");
+    let dups: String = (0..40).map(|i| format!("重复词{i}\n重复词{i}\n")).collect();
+    std::fs::write(dir.join("spam.txt"), dups).unwrap();
+    let out = run(
+        &["scan", "--wordlists", dir.to_str().unwrap()],
+        "你好".as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.lines().filter(|l| l.contains("warning:")).count(),
+        11,
+        "{err}"
+    );
+    assert!(err.contains("30 more warnings"), "{err}");
+    let out = run(&["check-wordlists", dir.to_str().unwrap()], b"");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        listed.lines().filter(|l| l.starts_with("warning:")).count(),
+        40
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn the_bundled_word_lists_are_the_default() {
     // No --wordlists: the lists bundled in the binary, as `serve` uses,

@@ -154,6 +154,9 @@ pub async fn run_until(
     ready: impl FnOnce(Bound),
 ) -> Result<(), ProxyError> {
     let lexicon = config.wordlists.load().map_err(ProxyError::Wordlists)?;
+    for w in filter_wordlists::warning_lines(&lexicon) {
+        tracing::warn!(warning = %w, "word list");
+    }
     let scanner = Scanner::builder()
         .lexicon(SharedLexicon::new(lexicon))
         .build()

@@ -362,7 +362,7 @@ fn build(selection: &Selection) -> Result<(Scanner, ScanOptions), CliError> {
             lists: lists.clone(),
             source,
         })?;
-        for w in lexicon.warnings() {
+        for w in filter_wordlists::warning_lines(&lexicon) {
             let _ = writeln!(io::stderr(), "filter-server: warning: {w}");
         }
         check_categories(&lexicon, &selection.categories)?;

@@ -200,7 +200,7 @@ pub async fn run_until(
 /// The word lists, the scanner and everything requests share.
 fn build_state(config: &Config, metrics: Arc<Metrics>) -> Result<Arc<State>, ServeError> {
     let lexicon = config.wordlists.load().map_err(ServeError::Wordlists)?;
-    for w in lexicon.warnings() {
+    for w in filter_wordlists::warning_lines(&lexicon) {
         tracing::warn!(warning = %w, "word list");
     }
     metrics.lexicon(lexicon.term_count(), lexicon.categories().count());

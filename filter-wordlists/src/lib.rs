@@ -39,6 +39,30 @@ impl Wordlists {
     }
 }
 
+/// The most load warnings printed one a line by `scan`, `redact` and
+/// `serve`; `check-wordlists` lists them all.
+pub const WARNINGS_SHOWN: usize = 10;
+
+/// The lines that report `lexicon`'s load warnings: the first
+/// [`WARNINGS_SHOWN`], then one line counting the rest, so that a list of
+/// a million terms with a few hundred duplicates does not print a few
+/// hundred lines on every run.
+pub fn warning_lines(lexicon: &Lexicon) -> Vec<String> {
+    let warnings = lexicon.warnings();
+    let mut lines: Vec<String> = warnings
+        .iter()
+        .take(WARNINGS_SHOWN)
+        .map(ToString::to_string)
+        .collect();
+    if warnings.len() > WARNINGS_SHOWN {
+        lines.push(format!(
+            "{} more warnings like these (`filter-server check-wordlists DIR` lists them all)",
+            warnings.len() - WARNINGS_SHOWN
+        ));
+    }
+    lines
+}
+
 impl fmt::Display for Wordlists {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -51,6 +75,24 @@ impl fmt::Display for Wordlists {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_warnings_are_counted_not_listed() {
+        let dups: String = (0..25).map(|i| format!("词{i}\n词{i}\n")).collect();
+        let mut b = LexiconBuilder::new();
+        b.add_files(&[("spam.txt", dups.as_bytes())]).unwrap();
+        let lexicon = b.build().unwrap();
+        assert_eq!(lexicon.warnings().len(), 25);
+        let lines = warning_lines(&lexicon);
+        assert_eq!(lines.len(), WARNINGS_SHOWN + 1);
+        assert!(
+            lines[WARNINGS_SHOWN].starts_with("15 more warnings"),
+            "{lines:?}"
+        );
+        let mut b = LexiconBuilder::new();
+        b.add_files(&[("spam.txt", "a\na\n".as_bytes())]).unwrap();
+        assert_eq!(warning_lines(&b.build().unwrap()).len(), 1);
+    }
 
     #[test]
     fn the_bundled_lists_load_as_the_directory_does() {
