@@ -145,22 +145,57 @@ async fn http_closed_loop(
             (latencies, failed)
         }));
     }
-    let (mut all, mut failed) = (Vec::new(), 0);
-    for w in workers {
-        let (l, f) = w.await.unwrap();
-        all.extend(l);
-        failed += f;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let rate = all.len() as f64 / elapsed;
+    let tally = Tally::gather(workers, started).await;
     println!(
-        "load/{name}/http_closed_loop: {} requests in {elapsed:.1} s = {rate:.0} req/s, failed {failed}, p50 {:.3} ms, p99 {:.3} ms ({concurrency} connections)",
-        all.len(),
-        percentile(&all, 0.5),
-        percentile(&all, 0.99),
+        "load/{name}/http_closed_loop: {} ({concurrency} connections)",
+        tally.line()
     );
-    rate
+    tally.rate
+}
+
+/// The latencies (µs) and failures of a closed loop's workers.
+struct Tally {
+    latencies: Vec<u32>,
+    failed: u64,
+    elapsed: f64,
+    rate: f64,
+}
+
+impl Tally {
+    /// Waits for the workers and adds up what they measured.
+    async fn gather(
+        workers: Vec<tokio::task::JoinHandle<(Vec<u32>, u64)>>,
+        started: Instant,
+    ) -> Tally {
+        let (mut latencies, mut failed) = (Vec::new(), 0);
+        for w in workers {
+            let (l, f) = w.await.unwrap();
+            latencies.extend(l);
+            failed += f;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        latencies.sort_unstable();
+        let rate = latencies.len() as f64 / elapsed;
+        Tally {
+            latencies,
+            failed,
+            elapsed,
+            rate,
+        }
+    }
+
+    /// `N requests in T s = R req/s, failed F, p50, p99`.
+    fn line(&self) -> String {
+        format!(
+            "{} requests in {:.1} s = {:.0} req/s, failed {}, p50 {:.3} ms, p99 {:.3} ms",
+            self.latencies.len(),
+            self.elapsed,
+            self.rate,
+            self.failed,
+            percentile(&self.latencies, 0.5),
+            percentile(&self.latencies, 0.99),
+        )
+    }
 }
 
 async fn connect(addr: std::net::SocketAddr, channels: usize) -> Vec<Client> {
@@ -204,24 +239,14 @@ async fn closed_loop(
             (latencies, failed)
         }));
     }
-    let (mut all, mut failed) = (Vec::new(), 0);
-    for w in workers {
-        let (l, f) = w.await.unwrap();
-        all.extend(l);
-        failed += f;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let rate = all.len() as f64 / elapsed;
+    let tally = Tally::gather(workers, started).await;
     println!(
-        "load/{name}/closed_loop: {} requests in {elapsed:.1} s = {rate:.0} req/s, failed {failed}, p50 {:.3} ms, p99 {:.3} ms ({concurrency} workers, {} connections, {} byte prompt)",
-        all.len(),
-        percentile(&all, 0.5),
-        percentile(&all, 0.99),
+        "load/{name}/closed_loop: {} ({concurrency} workers, {} connections, {} byte prompt)",
+        tally.line(),
         clients.len(),
         request.text.len()
     );
-    rate
+    tally.rate
 }
 
 /// Requests leave on a paced schedule at `rate`; latency counts from the

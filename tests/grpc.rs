@@ -1218,26 +1218,13 @@ mod tls {
             .map_err(|e| e.to_string())
     }
 
-    /// A self-signed server certificate for `localhost`, written to a
-    /// fresh directory: (directory, certificate).
-    fn server_cert() -> (std::path::PathBuf, rcgen::Certificate) {
-        let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let dir = temp_dir("tls");
-        std::fs::write(dir.join("cert.pem"), key.cert.pem()).unwrap();
-        std::fs::write(dir.join("key.pem"), key.signing_key.serialize_pem()).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.join("key.pem"), std::fs::Permissions::from_mode(0o600))
-            .unwrap();
-        (dir, key.cert)
-    }
-
     /// Each old version offered alone through OpenSSL (Python's `ssl`)
     /// must be refused by an alert from the server; TLS 1.3 accepted. A
     /// client that cannot offer a version fails the test: a refusal on the
     /// client's side would prove nothing about the server.
     #[test]
     fn old_tls_versions_are_refused_by_the_server() {
-        let (dir, _) = server_cert();
+        let (dir, _) = contentfilter_tests::self_signed_cert("tls");
         let server = ServerProcess::start(&[
             "--tls-cert",
             dir.join("cert.pem").to_str().unwrap(),
@@ -1280,7 +1267,7 @@ mod tls {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn client_certificates_are_checked_against_the_ca() {
         use tonic::transport::Identity;
-        let (dir, server_cert) = server_cert();
+        let (dir, server_cert) = contentfilter_tests::self_signed_cert("tls");
         let ca = |name: &str| {
             let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
             params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);

@@ -2,7 +2,10 @@
 //! server on 127.0.0.1 with `--http-listen 127.0.0.1:0`, called with
 //! hyper's HTTP/1.1 client.
 
-use contentfilter_tests::{http_post, http_request, temp_dir, HttpAnswer, ServerProcess};
+use contentfilter_tests::{
+    http_post, http_request, https1, json_request, self_signed_cert, temp_dir, HttpAnswer,
+    ServerProcess,
+};
 use filter_server::proto::{self, ScanRequest};
 use serde_json::{json, Value};
 
@@ -388,52 +391,18 @@ async fn grpc_echoes_request_ids() {
 /// HTTP/1.1 beside HTTP/2 (the gRPC listener offers HTTP/2 only).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_with_the_servers_certificate() {
-    use std::sync::Arc;
-    use tokio_rustls::rustls::crypto::ring::default_provider;
-    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
-    use tokio_rustls::rustls::{version, ClientConfig, RootCertStore};
-
-    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let dir = temp_dir("http-tls");
-    std::fs::write(dir.join("cert.pem"), key.cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), key.signing_key.serialize_pem()).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.join("key.pem"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (dir, cert) = self_signed_cert("http-tls");
     let (_server, http) = start(&[
         "--tls-cert",
         dir.join("cert.pem").to_str().unwrap(),
         "--tls-key",
         dir.join("key.pem").to_str().unwrap(),
     ]);
-    let mut roots = RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(key.cert.der().to_vec()))
-        .unwrap();
-    let mut config = ClientConfig::builder_with_provider(Arc::new(default_provider()))
-        .with_protocol_versions(&[&version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let tcp = tokio::net::TcpStream::connect(http).await.unwrap();
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+    let mut sender = https1(http, &cert).await;
+    let response = sender
+        .send_request(json_request("/v1/scan", r#"{"text":"13800138000"}"#))
         .await
-        .expect("a TLS 1.3 handshake offering http/1.1");
-    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
-    let request = http::Request::post("/v1/scan")
-        .header("host", "localhost")
-        .header("content-type", "application/json")
-        .body(http_body_util::Full::new(bytes::Bytes::from_static(
-            r#"{"text":"13800138000"}"#.as_bytes(),
-        )))
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
     assert_eq!(response.status(), 200);
     std::fs::remove_dir_all(&dir).unwrap();
 }

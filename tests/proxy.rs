@@ -11,7 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use contentfilter_tests::{http_post, http_request, run_checked, venv_python, workspace};
+use contentfilter_tests::{
+    http1, http_post, http_request, https1, json_request, run_checked, self_signed_cert,
+    venv_python, workspace,
+};
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use serde_json::{json, Value};
@@ -317,17 +320,8 @@ async fn prompts_leave_pseudonymized_and_answers_come_back_restored() {
 async fn the_first_token_arrives_before_the_upstream_finishes() {
     let (mock, url) = mock_upstream(false).await;
     let addr = proxy(&[&url], &[]).await;
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
-    let request = http::Request::post("/v1/chat/completions")
-        .header("host", "proxy")
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(chat("SLOW 你好", true))))
-        .unwrap();
+    let mut sender = http1(addr).await;
+    let request = json_request("/v1/chat/completions", chat("SLOW 你好", true));
     let mut body = sender.send_request(request).await.unwrap().into_body();
     let mut first_content = None;
     let mut all = Vec::new();
@@ -541,13 +535,7 @@ async fn keys_tokens_and_metrics() {
 /// With `--tls-cert`, TLS 1.3 and HTTP/1.1 or HTTP/2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_listener() {
-    use tokio_rustls::rustls::crypto::ring::default_provider;
-    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
-    use tokio_rustls::rustls::{version, ClientConfig, RootCertStore};
-    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let dir = contentfilter_tests::temp_dir("proxy-tls");
-    std::fs::write(dir.join("cert.pem"), key.cert.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), key.signing_key.serialize_pem()).unwrap();
+    let (dir, cert) = self_signed_cert("proxy-tls");
     let (_mock, url) = mock_upstream(false).await;
     let addr = proxy(
         &[&url],
@@ -559,31 +547,8 @@ async fn tls_listener() {
         ],
     )
     .await;
-    let mut roots = RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(key.cert.der().to_vec()))
-        .unwrap();
-    let mut config = ClientConfig::builder_with_provider(Arc::new(default_provider()))
-        .with_protocol_versions(&[&version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
-        .await
-        .unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
-    let request = http::Request::post("/v1/chat/completions")
-        .header("host", "localhost")
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(chat("手机13800138000", false))))
-        .unwrap();
+    let mut sender = https1(addr, &cert).await;
+    let request = json_request("/v1/chat/completions", chat("手机13800138000", false));
     let response = sender.send_request(request).await.unwrap();
     assert_eq!(response.status(), 200);
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -619,12 +584,9 @@ async fn a_client_that_leaves_cancels_the_upstream() {
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
                 .await
                 .unwrap();
+        // Its own connection task, to close the connection at once.
         let conn = tokio::spawn(conn);
-        let request = http::Request::post("/v1/chat/completions")
-            .header("host", "proxy")
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(chat("SLOW", true))))
-            .unwrap();
+        let request = json_request("/v1/chat/completions", chat("SLOW", true));
         let mut body = sender.send_request(request).await.unwrap().into_body();
         let _ = body.frame().await;
         drop(body);

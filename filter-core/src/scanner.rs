@@ -501,9 +501,12 @@ impl Scanner {
         vault: &Vault,
         policy: Option<&RedactionPolicy>,
     ) -> Cow<'h, str> {
-        let lexicon = self.lexicon.as_ref().map(SharedLexicon::load);
+        // The configured minimum, read without copying the detectors.
         let min_confidence = options.min_confidence.unwrap_or_else(|| {
-            self.detectors_in_service(lexicon.as_deref())
+            let lexicon = self.lexicon.as_ref().map(SharedLexicon::load);
+            lexicon
+                .as_deref()
+                .map_or(&self.detectors, Lexicon::detectors)
                 .min_confidence()
         });
         let findings = self.scan_with(text, &options.clone().min_confidence(0.0));

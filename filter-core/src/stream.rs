@@ -428,13 +428,8 @@ impl StreamScanner {
             self.count_units(f.start, f.end);
             let (c1, u1) = self.released_units;
             let found = f.attach(&self.buf, self.origin);
-            let fate = match &self.restore {
-                Some((vault, min)) => RestoreRule {
-                    vault,
-                    policy: Some(&self.policy),
-                    min_confidence: *min,
-                }
-                .write_finding(&found, &mut out.text),
+            let fate = match self.restore_rule() {
+                Some(rule) => rule.write_finding(&found, &mut out.text),
                 None => {
                     self.policy.replace_into(&found, &mut out.text);
                     Fate::Redacted
@@ -474,13 +469,20 @@ impl StreamScanner {
     /// restoring, no placeholder cut at its end), and counts it released.
     fn write_text(&mut self, from: usize, to: usize, out: &mut String) {
         let piece = &self.buf[from - self.origin..to - self.origin];
-        match &self.restore {
-            Some((vault, _)) => {
-                vault.restore_into(piece, out);
-            }
+        match self.restore_rule() {
+            Some(rule) => rule.write_text(piece, out),
             None => out.push_str(piece),
         }
         self.count_units(from, to);
+    }
+
+    /// The rule a restoring stream releases text by.
+    fn restore_rule(&self) -> Option<RestoreRule<'_>> {
+        self.restore.as_ref().map(|(vault, min)| RestoreRule {
+            vault,
+            policy: Some(&self.policy),
+            min_confidence: *min,
+        })
     }
 
     /// Drops the released text but the context the passes look back at.

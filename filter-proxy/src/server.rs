@@ -252,10 +252,10 @@ async fn filtered(
     let field = match endpoint {
         Endpoint::Chat => TextField::Chat,
         Endpoint::Completions => TextField::Completion,
-        Endpoint::Embeddings => return relay(answer).await,
+        Endpoint::Embeddings => return relay(state, answer).await,
     };
     if !answer.status().is_success() {
-        return relay(answer).await;
+        return relay(state, answer).await;
     }
     if streamed {
         stream_answer(state, vault, field, n, answer)
@@ -265,18 +265,11 @@ async fn filtered(
 }
 
 /// The upstream's answer as it is (errors, embeddings, models).
-async fn relay(answer: Response<Incoming>) -> Response<ProxyBody> {
+async fn relay(state: &State, answer: Response<Incoming>) -> Response<ProxyBody> {
     let (parts, body) = answer.into_parts();
-    let body = match Limited::new(body, MAX_ANSWER_BYTES).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return openai_error(
-                StatusCode::BAD_GATEWAY,
-                "api_error",
-                "upstream_answer",
-                "the upstream's answer could not be read",
-            )
-        }
+    let body = match read_answer(body, state.idle_timeout).await {
+        Ok(b) => b,
+        Err(e) => return e,
     };
     let mut response = Response::new(Full::new(body).boxed());
     *response.status_mut() = parts.status;
@@ -312,7 +305,7 @@ async fn pass_through(
         )
         .await
     {
-        Ok((_, answer)) => relay(answer).await,
+        Ok((_, answer)) => relay(state, answer).await,
         Err(e) => openai_error(
             StatusCode::BAD_GATEWAY,
             "api_error",
@@ -330,13 +323,9 @@ async fn whole_answer(
     answer: Response<Incoming>,
 ) -> Response<ProxyBody> {
     let (parts, body) = answer.into_parts();
-    let Some(body) = read_answer(body, state.idle_timeout).await else {
-        return openai_error(
-            StatusCode::BAD_GATEWAY,
-            "api_error",
-            "upstream_answer",
-            "the upstream's answer could not be read",
-        );
+    let body = match read_answer(body, state.idle_timeout).await {
+        Ok(b) => b,
+        Err(e) => return e,
     };
     let Ok(mut json) = serde_json::from_slice::<Value>(&body) else {
         return openai_error(
@@ -356,8 +345,19 @@ async fn whole_answer(
 }
 
 /// A whole answer, read with at most `idle` between its frames and at
-/// most [`MAX_ANSWER_BYTES`]; `None` when it cannot be.
-async fn read_answer(mut body: Incoming, idle: std::time::Duration) -> Option<Bytes> {
+/// most [`MAX_ANSWER_BYTES`]; else the 502 to send instead.
+async fn read_answer(
+    mut body: Incoming,
+    idle: std::time::Duration,
+) -> Result<Bytes, Response<ProxyBody>> {
+    let unreadable = || {
+        openai_error(
+            StatusCode::BAD_GATEWAY,
+            "api_error",
+            "upstream_answer",
+            "the upstream's answer could not be read",
+        )
+    };
     let mut out = Vec::new();
     loop {
         match tokio::time::timeout(idle, body.frame()).await {
@@ -365,12 +365,12 @@ async fn read_answer(mut body: Incoming, idle: std::time::Duration) -> Option<By
                 if let Ok(data) = frame.into_data() {
                     out.extend_from_slice(&data);
                     if out.len() > MAX_ANSWER_BYTES {
-                        return None;
+                        return Err(unreadable());
                     }
                 }
             }
-            Ok(None) => return Some(out.into()),
-            Ok(Some(Err(_))) | Err(_) => return None,
+            Ok(None) => return Ok(out.into()),
+            Ok(Some(Err(_))) | Err(_) => return Err(unreadable()),
         }
     }
 }

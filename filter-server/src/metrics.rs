@@ -124,8 +124,9 @@ impl Refusal {
     }
 }
 
-/// The name of a status code, as gRPC spells it.
-fn code_name(code: Code) -> &'static str {
+/// The name of a status code, as gRPC spells it (metrics labels, the
+/// HTTP API's errors).
+pub(crate) fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
         Code::Cancelled => "CANCELLED",

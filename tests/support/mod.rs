@@ -335,6 +335,81 @@ pub async fn http_post(
     http_request("POST", addr, path, headers, body.into()).await
 }
 
+/// An HTTP/1.1 connection to `addr` with hyper's client.
+pub async fn http1(
+    addr: std::net::SocketAddr,
+) -> hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>> {
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
+        .await
+        .expect("an HTTP/1.1 handshake");
+    tokio::spawn(conn);
+    sender
+}
+
+/// An HTTP/1.1 connection over TLS 1.3 to `addr`, which must present
+/// `cert` for `localhost` and accept `http/1.1` by ALPN.
+pub async fn https1(
+    addr: std::net::SocketAddr,
+    cert: &rcgen::Certificate,
+) -> hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>> {
+    use std::sync::Arc;
+    use tokio_rustls::rustls::crypto::ring::default_provider;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+    use tokio_rustls::rustls::{version, ClientConfig, RootCertStore};
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(cert.der().to_vec()))
+        .expect("the certificate");
+    let mut config = ClientConfig::builder_with_provider(Arc::new(default_provider()))
+        .with_protocol_versions(&[&version::TLS13])
+        .expect("TLS 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").expect("a name"), tcp)
+        .await
+        .expect("a TLS 1.3 handshake offering http/1.1");
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+        .await
+        .expect("an HTTP/1.1 handshake");
+    tokio::spawn(conn);
+    sender
+}
+
+/// `POST path` with a JSON `body`.
+pub fn json_request(
+    path: &str,
+    body: impl Into<bytes::Bytes>,
+) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+    http::Request::post(path)
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(body.into()))
+        .expect("a request")
+}
+
+/// A self-signed certificate for `localhost` and its key, written as
+/// `cert.pem` and `key.pem` (mode 600) to a fresh directory: (directory,
+/// certificate).
+pub fn self_signed_cert(tag: &str) -> (PathBuf, rcgen::Certificate) {
+    let key = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("a cert");
+    let dir = temp_dir(tag);
+    std::fs::write(dir.join("cert.pem"), key.cert.pem()).expect("cert.pem");
+    std::fs::write(dir.join("key.pem"), key.signing_key.serialize_pem()).expect("key.pem");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("key.pem"), std::fs::Permissions::from_mode(0o600))
+        .expect("key.pem mode");
+    (dir, key.cert)
+}
+
 /// One HTTP/1.1 request with hyper's client.
 pub async fn http_request(
     method: &str,
@@ -344,14 +419,7 @@ pub async fn http_request(
     body: bytes::Bytes,
 ) -> HttpAnswer {
     use http_body_util::BodyExt;
-    let tcp = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connects");
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tcp))
-            .await
-            .expect("an HTTP/1.1 handshake");
-    tokio::spawn(conn);
+    let mut sender = http1(addr).await;
     let mut request = http::Request::builder()
         .method(method)
         .uri(path)
