@@ -34,6 +34,7 @@
 //! bank_card = ["4111 1111 1111 1111"]
 //! ```
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
@@ -239,8 +240,7 @@ impl Detectors {
     /// Gives each personal-data finding its confidence from its context,
     /// then drops those below `min` and those the allow list names.
     pub(crate) fn judge(&self, findings: &mut Vec<Finding<'_>>, min: f32) {
-        let mut scratch = JudgeScratch::default();
-        findings.retain_mut(|f| self.judge_one(f, min, &mut scratch));
+        JudgeScratch::with(|scratch| findings.retain_mut(|f| self.judge_one(f, min, scratch)));
     }
 
     /// Gives `f` its confidence; whether it is reported.
@@ -248,7 +248,7 @@ impl Detectors {
         &self,
         f: &mut Finding<'h>,
         min: f32,
-        scratch: &mut JudgeScratch<'h>,
+        scratch: &mut JudgeScratch,
     ) -> bool {
         if f.kind() == Kind::SensitiveWord {
             return true;
@@ -264,7 +264,7 @@ impl Detectors {
     }
 
     /// The confidence of `f`: its base, or the nearest context word's.
-    fn confidence<'h>(&self, f: &Finding<'h>, scratch: &mut JudgeScratch<'h>) -> f32 {
+    fn confidence<'h>(&self, f: &Finding<'h>, scratch: &mut JudgeScratch) -> f32 {
         let rule = self.rule(f);
         let base = rule.base_of(f.category());
         let Some(words) = rule.words_for(base) else {
@@ -282,24 +282,22 @@ impl Detectors {
             .map_or(text.len(), |(i, _)| f.end() + i);
         let window = &text[floor_char(text, from)..to];
         let offset = window.as_ptr() as usize - text.as_ptr() as usize;
-        scratch.words.clear();
-        words.find_exact_in(window, &mut scratch.norm, &mut scratch.words);
+        let (value_start, value_end) = (f.start() - offset, f.end() - offset);
         let mut nearest: Option<(usize, bool)> = None;
-        for w in scratch.words.iter() {
-            let (s, e) = (offset + w.start(), offset + w.end());
-            let distance = if e <= f.start() {
-                f.start() - e
-            } else if s >= f.end() {
-                s - f.end()
+        words.for_each_exact_in(window, &mut scratch.norm, |w, category| {
+            let distance = if w.end <= value_start {
+                value_start - w.end
+            } else if w.start >= value_end {
+                w.start - value_end
             } else {
-                continue;
+                return;
             };
-            let raise = w.category() == "raise";
+            let raise = category == "raise";
             // Nearest wins; at the same distance, raising wins.
             if nearest.is_none_or(|(d, r)| distance < d || (distance == d && raise && !r)) {
                 nearest = Some((distance, raise));
             }
-        }
+        });
         match nearest {
             Some((_, true)) => base.max(rule.raise_to),
             Some((_, false)) => base.min(rule.lower_to),
@@ -308,12 +306,27 @@ impl Detectors {
     }
 }
 
-/// What judging reuses from one finding to the next: the context words
-/// found and the normalized window.
+/// What judging reuses from one finding to the next: the normalized
+/// window.
 #[derive(Default)]
-pub(crate) struct JudgeScratch<'h> {
-    words: Vec<Finding<'h>>,
+pub(crate) struct JudgeScratch {
     norm: NormText,
+}
+
+impl JudgeScratch {
+    /// Runs `f` with this thread's scratch, so that judging allocates
+    /// nothing once a thread has judged a window of the largest size (a
+    /// window is at most 64 characters each side of a value, so what it
+    /// keeps is small). A fresh scratch if this thread's is in use.
+    pub(crate) fn with<R>(f: impl FnOnce(&mut JudgeScratch) -> R) -> R {
+        thread_local! {
+            static SCRATCH: RefCell<JudgeScratch> = RefCell::default();
+        }
+        SCRATCH.with(|s| match s.try_borrow_mut() {
+            Ok(mut s) => f(&mut s),
+            Err(_) => f(&mut JudgeScratch::default()),
+        })
+    }
 }
 
 /// `detectors.toml`.

@@ -524,17 +524,18 @@ fn judge(
 ) -> usize {
     let before = std::mem::take(awaiting);
     let all = before.iter().map(|d| d.attach(buf, origin)).chain(found);
-    let mut scratch = crate::detectors::JudgeScratch::default();
-    for mut f in all {
-        if !judges.detectors.has_context_after(&f, finished) {
-            awaiting.push(f.detach(origin));
-        } else if judges
-            .detectors
-            .judge_one(&mut f, judges.min_confidence, &mut scratch)
-        {
-            pending.push(f.detach(origin));
+    crate::detectors::JudgeScratch::with(|scratch| {
+        for mut f in all {
+            if !judges.detectors.has_context_after(&f, finished) {
+                awaiting.push(f.detach(origin));
+            } else if judges
+                .detectors
+                .judge_one(&mut f, judges.min_confidence, scratch)
+            {
+                pending.push(f.detach(origin));
+            }
         }
-    }
+    });
     awaiting
         .iter()
         .map(|d| d.start)

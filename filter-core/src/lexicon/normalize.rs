@@ -144,14 +144,17 @@ pub(crate) fn normalize_char(c: char) -> Norm {
     }
 }
 
-const NOISE: u32 = 1 << 31;
-const DROP: u32 = 1 << 30;
-const SLOW: u32 = 1 << 29;
+/// Table entries that are not characters: the surrogate code points,
+/// which no `char` holds, mark what is not one normalized BMP character.
+const NOISE: u16 = 0xD800;
+const DROP: u16 = 0xD801;
+const SLOW: u16 = 0xD802;
 
 /// The normalization of every BMP character, so that the common case is one
-/// table look-up (256 KiB, built on first use in a few milliseconds).
-fn bmp_table() -> &'static [u32] {
-    static TABLE: OnceLock<Box<[u32]>> = OnceLock::new();
+/// table look-up (128 KiB, built on first use in a few milliseconds): the
+/// normalized character when it is one BMP character, else a mark.
+fn bmp_table() -> &'static [u16] {
+    static TABLE: OnceLock<Box<[u16]>> = OnceLock::new();
     TABLE.get_or_init(|| {
         (0..=0xFFFFu32)
             .map(|u| match char::from_u32(u) {
@@ -159,7 +162,7 @@ fn bmp_table() -> &'static [u32] {
                 Some(c) => match normalize_char(c) {
                     Norm::Drop => DROP,
                     Norm::Noise => NOISE,
-                    Norm::One(n) => n as u32,
+                    Norm::One(n) => u16::try_from(n as u32).unwrap_or(SLOW),
                     Norm::Many(_) => SLOW,
                 },
             })
@@ -167,20 +170,22 @@ fn bmp_table() -> &'static [u32] {
     })
 }
 
+/// Whether a table entry is one normalized character.
+#[inline(always)]
+fn is_char_entry(v: u16) -> bool {
+    !(NOISE..=SLOW).contains(&v)
+}
+
 /// Normalizes `c` through the table.
 #[inline]
 pub(crate) fn classify(c: char) -> Norm {
     let u = c as u32;
     if u < 0x10000 {
-        let v = bmp_table()[u as usize];
-        if v & NOISE != 0 {
-            return Norm::Noise;
-        }
-        if v & DROP != 0 {
-            return Norm::Drop;
-        }
-        if v & SLOW == 0 {
-            return Norm::One(char::from_u32(v).expect("the table holds chars"));
+        match bmp_table()[u as usize] {
+            NOISE => return Norm::Noise,
+            DROP => return Norm::Drop,
+            SLOW => {}
+            v => return Norm::One(char::from_u32(u32::from(v)).expect("the table holds chars")),
         }
     }
     normalize_char(c)
@@ -222,52 +227,85 @@ impl NormText {
         self.text.reserve(text.len());
         self.orig.reserve(text.len());
         let table = bmp_table();
-        for (i, c) in text.char_indices() {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
             let at = i as u32;
-            let u = c as u32;
-            let norm = if u < 0x80 {
-                // ASCII: letters fold, digits stay, the rest is noise.
-                let b = u as u8;
+            // ASCII: letters fold, digits stay, the rest is noise.
+            if b < 0x80 {
+                i += 1;
                 if b.is_ascii_alphanumeric() {
                     self.text.push(char::from(b.to_ascii_lowercase()));
                     self.orig.push(at);
                     run = 0;
-                    continue;
+                } else {
+                    run = self.noise(run, barrier, at);
                 }
-                Norm::Noise
-            } else if u < 0x10000 && table[u as usize] & (NOISE | DROP | SLOW) == 0 {
-                let n = char::from_u32(table[u as usize]).expect("the table holds chars");
-                self.text.push(n);
-                self.orig.extend(std::iter::repeat_n(at, n.len_utf8()));
-                run = 0;
                 continue;
+            }
+            let (u, width) = decode(bytes, i);
+            let entry = if u < 0x10000 { table[u as usize] } else { SLOW };
+            if is_char_entry(entry) {
+                let n = char::from_u32(u32::from(entry)).expect("the table holds chars");
+                self.text.push(n);
+                self.orig.resize(self.orig.len() + n.len_utf8(), at);
+                run = 0;
             } else {
-                classify(c)
-            };
-            match norm {
-                Norm::Drop | Norm::Noise => {
-                    run += 1;
-                    if let Some(m) = barrier {
-                        if run.is_multiple_of(m + 1) {
-                            self.text.push(BARRIER);
-                            self.orig
-                                .extend(std::iter::repeat_n(at, BARRIER.len_utf8()));
-                        }
+                let c = char::from_u32(u).expect("valid UTF-8");
+                match if entry == SLOW {
+                    normalize_char(c)
+                } else {
+                    classify(c)
+                } {
+                    Norm::Drop | Norm::Noise => run = self.noise(run, barrier, at),
+                    Norm::One(n) => {
+                        self.text.push(n);
+                        self.orig.extend(std::iter::repeat_n(at, n.len_utf8()));
+                        run = 0;
+                    }
+                    Norm::Many(s) => {
+                        self.text.push_str(&s);
+                        self.orig.extend(std::iter::repeat_n(at, s.len()));
+                        run = 0;
                     }
                 }
-                Norm::One(n) => {
-                    self.text.push(n);
-                    self.orig.extend(std::iter::repeat_n(at, n.len_utf8()));
-                    run = 0;
-                }
-                Norm::Many(s) => {
-                    self.text.push_str(&s);
-                    self.orig.extend(std::iter::repeat_n(at, s.len()));
-                    run = 0;
-                }
+            }
+            i += width;
+        }
+        run
+    }
+
+    /// One more noise or invisible character at `at`, after a run of
+    /// `run`: every (m + 1)-th in a row adds a [`BARRIER`] when `barrier`
+    /// is `Some(m)`. Returns the run with it.
+    #[inline(always)]
+    fn noise(&mut self, run: usize, barrier: Option<usize>, at: u32) -> usize {
+        let run = run + 1;
+        if let Some(m) = barrier {
+            if run.is_multiple_of(m + 1) {
+                self.text.push(BARRIER);
+                self.orig
+                    .extend(std::iter::repeat_n(at, BARRIER.len_utf8()));
             }
         }
         run
+    }
+}
+
+/// The code point of the non-ASCII character at `i` of valid UTF-8, and
+/// its width in bytes.
+#[inline(always)]
+fn decode(bytes: &[u8], i: usize) -> (u32, usize) {
+    let cont = |k: usize| u32::from(bytes[i + k] & 0x3F);
+    let b = u32::from(bytes[i]);
+    match bytes[i] {
+        0xC0..=0xDF => (((b & 0x1F) << 6) | cont(1), 2),
+        0xE0..=0xEF => (((b & 0x0F) << 12) | (cont(1) << 6) | cont(2), 3),
+        _ => (
+            ((b & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3),
+            4,
+        ),
     }
 }
 

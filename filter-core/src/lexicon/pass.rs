@@ -4,6 +4,7 @@
 //! stream.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 use super::fuzzy::FuzzyIndex;
 use super::normalize::{classify, Norm, NormText};
@@ -101,21 +102,22 @@ impl Lexicon {
         out[first..].sort_by_key(|f| f.start());
     }
 
-    /// The words of a short whole text (a context window), sorted, with
+    /// Calls `on_word` with the original span and the category of each
+    /// word of a short whole text (a context window), left to right, with
     /// `norm` as scratch so that a caller judging many windows allocates
-    /// once. Exact and normalized matches only: fuzzy matching is skipped.
-    pub(crate) fn find_exact_in<'h>(
+    /// once. Exact and normalized matches only: fuzzy matching is skipped,
+    /// and no finding is made.
+    pub(crate) fn for_each_exact_in(
         &self,
-        text: &'h str,
+        text: &str,
         norm: &mut NormText,
-        out: &mut Vec<Finding<'h>>,
+        mut on_word: impl FnMut(Range<usize>, &str),
     ) {
         if self.patterns.is_empty() {
             return;
         }
-        let first = out.len();
         norm.fill_text(text, Some(self.max_noise()), 0);
-        let window = Window {
+        let w = Window {
             text,
             norm,
             origin: 0,
@@ -123,8 +125,17 @@ impl Lexicon {
             categories: None,
             interrupt: &Interrupt::none(),
         };
-        self.exact_pass(&mut LexCursor::default(), &window, out);
-        out[first..].sort_by_key(|f| f.start());
+        let mut pos = 0;
+        while let Some((s, e, pid)) = self.matcher.find_from(&norm.text, pos) {
+            match self.check(&w, s, e, pid) {
+                Some(range) => {
+                    let category = &self.categories[self.patterns[pid].category as usize].0;
+                    on_word(range, category);
+                    pos = e;
+                }
+                None => pos = s + norm.text[s..].chars().next().map_or(1, char::len_utf8),
+            }
+        }
     }
 
     /// Runs the matcher over `text`, which starts at absolute offset
@@ -281,15 +292,8 @@ impl Lexicon {
 
     /// Checks a match of pattern `pid` at normalized bytes `s..e` against
     /// the category filter, ASCII word boundaries, the noise limit and the
-    /// allow list, and makes the finding.
-    fn accept<'h>(
-        &self,
-        w: &Window<'h, '_>,
-        s: usize,
-        e: usize,
-        pid: usize,
-        distance: u32,
-    ) -> Option<Finding<'h>> {
+    /// allow list; its span in the original text if it passes.
+    fn check(&self, w: &Window<'_, '_>, s: usize, e: usize, pid: usize) -> Option<Range<usize>> {
         let (text, norm) = (w.text, &w.norm);
         let p = &self.patterns[pid];
         let (category, options) = &self.categories[p.category as usize];
@@ -311,6 +315,21 @@ impl Lexicon {
         if self.inside_allowed(&norm.text, s, e) {
             return None;
         }
+        Some(start..end)
+    }
+
+    /// [`Lexicon::check`], and the finding of a match that passes.
+    fn accept<'h>(
+        &self,
+        w: &Window<'h, '_>,
+        s: usize,
+        e: usize,
+        pid: usize,
+        distance: u32,
+    ) -> Option<Finding<'h>> {
+        let Range { start, end } = self.check(w, s, e, pid)?;
+        let (text, norm) = (w.text, &w.norm);
+        let p = &self.patterns[pid];
         let original = &text[start..end];
         let match_type = if distance > 0 {
             MatchType::Fuzzy

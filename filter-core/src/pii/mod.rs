@@ -118,33 +118,14 @@ impl PiiDetectors {
     }
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// High bit set in each byte of `x` strictly between `m` and `n` (n <= 128).
-#[inline(always)]
-fn bytes_between(x: u64, m: u8, n: u8) -> u64 {
-    // Bit Twiddling Hacks' exact `hasbetween`: masking to 7 bits first keeps
-    // every per-byte sum and difference inside its byte.
-    let low7 = x & (LO * 127);
-    (LO * (127 + u64::from(n)) - low7) & !x & (low7 + LO * (127 - u64::from(m))) & HI
-}
-
-/// High bit set in each byte of `x` equal to `b`.
-#[inline(always)]
-fn bytes_equal(x: u64, b: u8) -> u64 {
-    let v = x ^ (LO * u64::from(b));
-    !(((v & (LO * 127)) + LO * 127) | v) & HI
-}
-
 /// The bytes the pass stops at.
 ///
-/// The word-at-a-time scan tests a superset, cheap to compute: one range
-/// of ASCII bytes holding every ASCII stop that is on (digits, `:`, `@`
-/// and capitals are neighbours: 0x30-0x5A), and full-width forms EF BC
-/// 90-BA (digits, capitals and a few punctuation marks between them).
-/// Each candidate is then checked exactly, so a `;` or a full-width `？`
-/// costs one check, not a step of the pass.
+/// The block scan tests a superset, cheap to compute: one range of ASCII
+/// bytes holding every ASCII stop that is on (digits, `:`, `@` and
+/// capitals are neighbours: 0x30-0x5A), and full-width forms EF BC 90-BA
+/// (digits, capitals and a few punctuation marks between them). Each
+/// candidate is then checked exactly, so a `;` or a full-width `？` costs
+/// one check, not a step of the pass.
 #[derive(Clone, Copy)]
 struct Stops {
     /// Digits, ASCII and full-width (numbers, and tokens that start with one).
@@ -160,21 +141,11 @@ struct Stops {
     hi: u8,
 }
 
-/// Bytes read per step of the pass, and the bytes one step looks at: the
-/// step and the two bytes after it that a full-width digit's last byte
-/// may need (written out: any larger window works as well, so `STEP + 2`
-/// would only give mutation testing an equivalent mutant).
-const STEP: usize = 16;
-const WINDOW: usize = 18;
-/// Bytes the block test clears at a time (a multiple of [`STEP`]).
+/// Bytes the block scan tests at a time, and the bytes one block looks at:
+/// the block and the two bytes after it that a full-width form's last
+/// byte may need.
 const BLOCK: usize = 32;
-
-#[inline(always)]
-fn load(w: &[u8; WINDOW], i: usize) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&w[i..i + 8]);
-    u64::from_le_bytes(b)
-}
+const WINDOW: usize = BLOCK + 2;
 
 impl Stops {
     fn new(digits: bool, at: bool, upper: bool, colon: bool) -> Stops {
@@ -197,24 +168,6 @@ impl Stops {
         }
     }
 
-    /// Candidate bits for the eight bytes at `i` of a window: every stop
-    /// and a few bytes that are not.
-    #[inline(always)]
-    fn mask(self, w: &[u8; WINDOW], i: usize) -> u64 {
-        let x = load(w, i);
-        let mut m = bytes_between(x, self.lo.wrapping_sub(1), self.hi + 1);
-        if self.digits || self.upper {
-            // EF BC 90-BA: compare the words one and two bytes on, so that
-            // full-width punctuation before the digits (EF BC 8C is `，`)
-            // does not stop the pass.
-            let third = load(w, i + 2) ^ (LO * 0x80);
-            m |= bytes_equal(x, 0xEF)
-                & bytes_equal(load(w, i + 1), 0xBC)
-                & bytes_between(third, 0x0F, 0x3B);
-        }
-        m
-    }
-
     /// Whether the byte at `i` is a stop.
     #[inline(always)]
     fn byte(self, bytes: &[u8], i: usize) -> bool {
@@ -230,52 +183,50 @@ impl Stops {
             || (self.colon && b == b':')
     }
 
-    /// Whether the [`BLOCK`] bytes at the start of `b` may hold a stop:
-    /// a plain loop over a fixed array, which the compiler turns into
-    /// vector instructions (16 or 32 bytes at a time), so that the long
-    /// stretches of text with no candidate cost a fraction of a cycle per
-    /// byte.
+    /// Bit `k` set when byte `k` of the block at the start of `w` may be a
+    /// stop: a plain loop over a fixed array, which the compiler turns
+    /// into vector compares and a byte mask (16 or 32 bytes at a time), so
+    /// that the long stretches of text with no candidate cost a fraction
+    /// of a cycle per byte and each candidate is one bit.
     #[inline(always)]
-    fn block_may_stop(self, b: &[u8; BLOCK + 2]) -> bool {
+    fn block_candidates(self, w: &[u8; WINDOW]) -> u32 {
         let span = self.hi.wrapping_sub(self.lo);
         let ascii_on = u8::from(self.lo <= self.hi);
         let wide_on = u8::from(self.digits || self.upper);
-        let mut any = 0u8;
+        let mut flags = [0u8; BLOCK];
         for k in 0..BLOCK {
-            let ascii = u8::from(b[k].wrapping_sub(self.lo) <= span) & ascii_on;
-            let wide = u8::from(b[k] == 0xEF)
-                & u8::from(b[k + 1] == 0xBC)
-                & u8::from(b[k + 2].wrapping_sub(0x90) <= 0xBA - 0x90)
+            let ascii = u8::from(w[k].wrapping_sub(self.lo) <= span) & ascii_on;
+            let wide = u8::from(w[k] == 0xEF)
+                & u8::from(w[k + 1] == 0xBC)
+                & u8::from(w[k + 2].wrapping_sub(0x90) <= 0xBA - 0x90)
                 & wide_on;
-            any |= ascii | wide;
+            flags[k] = ascii | wide;
         }
-        any != 0
+        // Each byte of `flags` is 0 or 1: a multiply gathers eight of them
+        // into the top byte of a word, one bit each.
+        let mut bits = 0u32;
+        for (n, chunk) in flags.chunks_exact(8).enumerate() {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            if word != 0 {
+                bits |= ((word.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32) << (8 * n);
+            }
+        }
+        bits
     }
 
     /// The first position at or after `i` holding a stop.
     #[inline(always)]
     fn next(self, bytes: &[u8], mut i: usize) -> Option<usize> {
-        while i + WINDOW <= bytes.len() {
-            if let Some(block) = bytes.get(i..i + BLOCK + 2) {
-                if !self.block_may_stop(block.try_into().expect("a block")) {
-                    i += BLOCK;
-                    continue;
+        while let Some(w) = bytes.get(i..i + WINDOW) {
+            let mut bits = self.block_candidates(w.try_into().expect("a window"));
+            while bits != 0 {
+                let j = i + bits.trailing_zeros() as usize;
+                if self.byte(bytes, j) {
+                    return Some(j);
                 }
+                bits &= bits - 1;
             }
-            let block_end = i + BLOCK;
-            while i < block_end && i + WINDOW <= bytes.len() {
-                let w: &[u8; WINDOW] = bytes[i..i + WINDOW].try_into().expect("a window");
-                for (mut m, base) in [(self.mask(w, 0), i), (self.mask(w, 8), i + 8)] {
-                    while m != 0 {
-                        let j = base + (m.trailing_zeros() / 8) as usize;
-                        if self.byte(bytes, j) {
-                            return Some(j);
-                        }
-                        m &= m - 1;
-                    }
-                }
-                i += STEP;
-            }
+            i += BLOCK;
         }
         (i..bytes.len()).find(|&j| self.byte(bytes, j))
     }
@@ -783,21 +734,20 @@ mod tests {
         }
     }
 
+    /// Each byte of a block sets its own bit, whatever its position: the
+    /// multiply that gathers the flags may not carry into a neighbour.
     #[test]
-    fn swar_masks_are_exact_per_byte() {
-        for b in 0..=255u8 {
-            for pos in 0..8 {
-                let x = (u64::from(b)) << (pos * 8) | ((LO * 0x41) & !(0xFF << (pos * 8)));
-                let want_digit = b.is_ascii_digit();
-                let got = bytes_between(x, b'0' - 1, b'9' + 1) >> (pos * 8) & 0x80 != 0;
-                assert_eq!(got, want_digit, "byte {b:#x} at {pos}");
-                let got = bytes_equal(x, 0xEF) >> (pos * 8) & 0x80 != 0;
-                assert_eq!(got, b == 0xEF, "byte {b:#x} at {pos}");
-                // No other byte of the filler ('A') may be flagged.
-                assert_eq!(
-                    bytes_between(x, b'0' - 1, b'9' + 1) & !(0xFFu64 << (pos * 8)),
-                    0
-                );
+    fn every_position_of_a_block_sets_its_own_bit() {
+        let stops = Stops::new(true, true, true, true);
+        for k in 0..BLOCK {
+            for pair in [[b'a', b'5'], [b'5', b'a'], [b'a', b'@'], [b'Q', b'z']] {
+                let mut w = [pair[0]; WINDOW];
+                w[k] = pair[1];
+                let want: u32 = (0..BLOCK)
+                    .filter(|&i| stops.byte(&w, i))
+                    .map(|i| 1 << i)
+                    .sum();
+                assert_eq!(stops.block_candidates(&w), want, "{pair:?} at {k}");
             }
         }
     }
