@@ -19,13 +19,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use contentfilter_benches::{data, env_u64, percentile, InProcessServer};
-use filter_server::proto::content_filter_client::ContentFilterClient;
+use filter_server::proto::content_filter_service_client::ContentFilterServiceClient;
 use filter_server::proto::ScanRequest;
 use filter_server::Settings;
 use tokio::sync::Semaphore;
 use tonic::transport::{Channel, Endpoint};
 
-type Client = ContentFilterClient<Channel>;
+type Client = ContentFilterServiceClient<Channel>;
 
 /// A prompt of 25 mobile numbers: an answer of 25 findings, about 1 KB.
 fn many_findings() -> String {
@@ -206,7 +206,7 @@ async fn connect(addr: std::net::SocketAddr, channels: usize) -> Vec<Client> {
             .connect()
             .await
             .unwrap();
-        clients.push(ContentFilterClient::new(channel));
+        clients.push(ContentFilterServiceClient::new(channel));
     }
     clients
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use contentfilter_benches::{data, env_u64, rss_mb, InProcessServer};
 use contentfilter_tests::http_get;
-use filter_server::proto::content_filter_client::ContentFilterClient;
+use filter_server::proto::content_filter_service_client::ContentFilterServiceClient;
 use filter_server::proto::scan_stream_request::Message;
 use filter_server::proto::{ReloadWordlistsRequest, ScanRequest, ScanStreamRequest};
 use filter_server::Settings;
@@ -115,7 +115,7 @@ fn word_lists() -> std::path::PathBuf {
     dir
 }
 
-type Client = ContentFilterClient<Channel>;
+type Client = ContentFilterServiceClient<Channel>;
 
 /// What the soak's background tasks share.
 #[derive(Clone)]
@@ -138,7 +138,7 @@ async fn soak(addr: std::net::SocketAddr, metrics_addr: std::net::SocketAddr, pl
         .await
         .unwrap();
     let shared = Shared {
-        client: ContentFilterClient::new(channel),
+        client: ContentFilterServiceClient::new(channel),
         reloading: Arc::new(AtomicBool::new(false)),
         stop: Arc::new(AtomicBool::new(false)),
         rss_after_first_reload: Arc::new(AtomicU64::new(0)),

@@ -10,7 +10,7 @@ use contentfilter_tests::{
     a_chain_lists, a_chain_text, admin_token_args, peak_rss_mb, temp_dir, threads, with_token,
     ServerProcess, ADMIN_TOKEN,
 };
-use filter_server::proto::content_filter_client::ContentFilterClient;
+use filter_server::proto::content_filter_service_client::ContentFilterServiceClient;
 use filter_server::proto::scan_stream_request::Message;
 use filter_server::proto::{
     self, operator, Operator, OperatorOverride, RedactRequest, ReloadWordlistsRequest, ScanRequest,
@@ -38,7 +38,7 @@ fn start(args: &[&str]) -> ServerProcess {
     ServerProcess::start_under(&["prlimit", ADDRESS_SPACE], args, &[])
 }
 
-type Client = ContentFilterClient<Channel>;
+type Client = ContentFilterServiceClient<Channel>;
 
 fn scan(text: impl Into<String>) -> ScanRequest {
     ScanRequest {
@@ -82,8 +82,8 @@ async fn assert_healthy(server: &ServerProcess) {
 fn label(text: &str) -> Vec<OperatorOverride> {
     vec![OperatorOverride {
         kind: proto::Kind::Phone as i32,
-        operator: Some(Operator {
-            operator: Some(operator::Operator::Label(operator::Label {
+        replace_with: Some(Operator {
+            method: Some(operator::Method::Label(operator::Label {
                 text: text.into(),
             })),
         }),

@@ -5,12 +5,12 @@ use contentfilter_tests::{
     admin_token_args, copy_wordlists, peak_rss_mb, run, temp_dir, with_token, workspace,
     ServerProcess, ADMIN_TOKEN,
 };
-use filter_server::proto::content_filter_client::ContentFilterClient;
+use filter_server::proto::content_filter_service_client::ContentFilterServiceClient;
 use filter_server::proto::{ReloadWordlistsRequest, ReloadWordlistsResponse, ScanRequest};
 use tonic::transport::Channel;
 use tonic::Code;
 
-type Client = ContentFilterClient<Channel>;
+type Client = ContentFilterServiceClient<Channel>;
 
 const MB: usize = 1 << 20;
 

@@ -1,6 +1,6 @@
 //! The `filter-server scan` / `redact` command line, run as a process.
 
-use contentfilter_tests::run;
+use contentfilter_tests::{run, ServerProcess};
 use serde_json::Value;
 
 fn json_lines(out: &[u8]) -> Vec<Value> {
@@ -643,4 +643,81 @@ fn surrogates_round_trip_through_the_cli() {
         "已登记138 0013 8000和110101199003071233。"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `health`: SERVING and exit 0 for a running server (the whole server and
+/// the named service), exit 1 for an unknown service and for an address
+/// where nothing listens, exit 2 for arguments that are wrong.
+#[test]
+fn health_subcommand_reports_the_serving_status() {
+    let server = ServerProcess::start(&[]);
+    let addr = server.addr.to_string();
+    let ok = run(&["health", "--addr", &addr], b"");
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "SERVING");
+    let named = run(
+        &[
+            "health",
+            "--addr",
+            &format!("http://{addr}"),
+            "--service",
+            "contentfilter.v1.ContentFilterService",
+        ],
+        b"",
+    );
+    assert_eq!(named.status.code(), Some(0), "{named:?}");
+    let unknown = run(
+        &["health", "--addr", &addr, "--service", "nope.v1.Nope"],
+        b"",
+    );
+    assert_eq!(unknown.status.code(), Some(1), "{unknown:?}");
+    assert!(String::from_utf8_lossy(&unknown.stdout).contains("NotFound"));
+
+    // A port nothing listens on: bound, then released.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = free.local_addr().unwrap().to_string();
+    drop(free);
+    let down = run(&["health", "--addr", &closed, "--timeout-ms", "2000"], b"");
+    assert_eq!(down.status.code(), Some(1), "{down:?}");
+    assert!(String::from_utf8_lossy(&down.stdout).starts_with("UNREACHABLE"));
+
+    for bad in [
+        vec!["health", "--addr", "not an address"],
+        vec!["health", "--addr", "https://127.0.0.1:1"],
+        vec!["health", "--addr", "ftp://127.0.0.1:1"],
+    ] {
+        let out = run(&bad, b"");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
+    }
+}
+
+/// `health` over TLS with the CA of the server's certificate, and the
+/// name the certificate carries.
+#[test]
+fn health_subcommand_speaks_tls() {
+    let (dir, _) = contentfilter_tests::self_signed_cert("health-tls");
+    let cert = dir.join("cert.pem");
+    let server = ServerProcess::start(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        dir.join("key.pem").to_str().unwrap(),
+    ]);
+    let url = format!("https://{}", server.addr);
+    let ok = run(
+        &[
+            "health",
+            "--addr",
+            &url,
+            "--tls-ca",
+            cert.to_str().unwrap(),
+            "--tls-server-name",
+            "localhost",
+        ],
+        b"",
+    );
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    // Plain text to a TLS port is no answer.
+    let plain = run(&["health", "--addr", &server.addr.to_string()], b"");
+    assert_eq!(plain.status.code(), Some(1), "{plain:?}");
 }

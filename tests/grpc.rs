@@ -134,8 +134,8 @@ async fn selection_and_operator_overrides() {
             text: "电话13800138000".into(),
             operators: vec![OperatorOverride {
                 kind: proto::Kind::Phone as i32,
-                operator: Some(Operator {
-                    operator: Some(operator::Operator::Mask(operator::Mask {
+                replace_with: Some(Operator {
+                    method: Some(operator::Method::Mask(operator::Mask {
                         keep_start: 3,
                         keep_end: 4,
                     })),
@@ -180,8 +180,8 @@ async fn bad_arguments_name_the_field() {
             text: "13800138000".into(),
             operators: vec![OperatorOverride {
                 kind: proto::Kind::Phone as i32,
-                operator: Some(Operator {
-                    operator: Some(operator::Operator::Hash(operator::Hash { hex_len: 8 })),
+                replace_with: Some(Operator {
+                    method: Some(operator::Method::Hash(operator::Hash { hex_len: 8 })),
                 }),
             }],
             ..Default::default()
@@ -236,7 +236,7 @@ async fn health_and_reflection_answer() {
 
     let server = ServerProcess::start(&[]);
     let mut health = HealthClient::new(server.channel().await);
-    for service in ["", "contentfilter.v1.ContentFilter"] {
+    for service in ["", "contentfilter.v1.ContentFilterService"] {
         let status = health
             .check(HealthCheckRequest {
                 service: service.into(),
@@ -263,7 +263,7 @@ async fn health_and_reflection_answer() {
     };
     let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
     assert!(
-        names.contains(&"contentfilter.v1.ContentFilter".to_string()),
+        names.contains(&"contentfilter.v1.ContentFilterService".to_string()),
         "{names:?}"
     );
     assert!(
@@ -297,7 +297,7 @@ async fn health_and_reflection_answer() {
     assert!(list
         .service
         .iter()
-        .any(|s| s.name == "contentfilter.v1.ContentFilter"));
+        .any(|s| s.name == "contentfilter.v1.ContentFilterService"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -439,7 +439,7 @@ async fn detectors_file_loads_reloads_and_reports() {
             .collect()
     };
     let scan =
-        async |client: &mut filter_server::proto::content_filter_client::ContentFilterClient<_>,
+        async |client: &mut filter_server::proto::content_filter_service_client::ContentFilterServiceClient<_>,
                text: &str| { client.scan(scan_request(text)).await.unwrap().into_inner() };
     let custom = proto::Kind::Custom as i32;
     let r = scan(&mut client, "工号EMP-001234").await;
@@ -590,7 +590,7 @@ async fn every_kind_round_trips_through_every_surface() {
 
 /// Restore of `text` with `vault`.
 async fn restore(
-    client: &mut filter_server::proto::content_filter_client::ContentFilterClient<
+    client: &mut filter_server::proto::content_filter_service_client::ContentFilterServiceClient<
         tonic::transport::Channel,
     >,
     text: &str,
@@ -668,8 +668,8 @@ async fn pseudonyms_round_trip_through_the_service() {
         .redact(RedactRequest {
             operators: vec![OperatorOverride {
                 kind: proto::Kind::Phone as i32,
-                operator: Some(Operator {
-                    operator: Some(operator::Operator::Remove(operator::Remove {})),
+                replace_with: Some(Operator {
+                    method: Some(operator::Method::Remove(operator::Remove {})),
                 }),
             }],
             ..redact("13800138000", vec![])
@@ -1311,7 +1311,7 @@ mod tls {
                     .connect()
                     .await
                     .map_err(|e| e.to_string())?;
-                proto::content_filter_client::ContentFilterClient::new(channel)
+                proto::content_filter_service_client::ContentFilterServiceClient::new(channel)
                     .scan(scan_request("13800138000"))
                     .await
                     .map(|r| r.into_inner().findings.len())
@@ -1354,7 +1354,8 @@ mod tls {
             .connect()
             .await
             .unwrap();
-        let mut client = proto::content_filter_client::ContentFilterClient::new(channel);
+        let mut client =
+            proto::content_filter_service_client::ContentFilterServiceClient::new(channel);
         let r = client
             .scan(scan_request("13800138000"))
             .await
@@ -1402,7 +1403,9 @@ mod streaming {
 
     /// Streams `chunks` (after `options`), returns the responses.
     async fn stream(
-        client: &mut proto::content_filter_client::ContentFilterClient<tonic::transport::Channel>,
+        client: &mut proto::content_filter_service_client::ContentFilterServiceClient<
+            tonic::transport::Channel,
+        >,
         options: Option<ScanStreamOptions>,
         chunks: Vec<String>,
     ) -> Vec<proto::ScanStreamResponse> {

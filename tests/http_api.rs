@@ -248,7 +248,7 @@ async fn redact_and_restore_round_trip_over_http() {
         "/v1/redact",
         &json!({
             "text": "手机13800138000",
-            "operators": [{"kind": "KIND_PHONE", "operator": {"mask": {"keepStart": 3, "keepEnd": 4}}}]
+            "operators": [{"kind": "KIND_PHONE", "replaceWith": {"mask": {"keepStart": 3, "keepEnd": 4}}}]
         }),
     )
     .await;
@@ -331,7 +331,7 @@ async fn litellm_guardrail_contract() {
     );
     let mut masked = request(vec!["13800138000"], "request");
     masked["additional_provider_specific_params"] = json!({
-        "operators": [{"kind": "KIND_PHONE", "operator": {"mask": {"keepStart": 3, "keepEnd": 4}}}]
+        "operators": [{"kind": "KIND_PHONE", "replaceWith": {"mask": {"keepStart": 3, "keepEnd": 4}}}]
     });
     assert_eq!(call(masked).await.json()["texts"], json!(["138****8000"]));
     let mut unknown = request(vec!["x"], "request");

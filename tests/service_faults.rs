@@ -2,7 +2,7 @@
 //! against the code before its fix.
 
 use contentfilter_tests::{eventually, http_get, run, temp_dir, ServerProcess};
-use filter_server::proto::content_filter_client::ContentFilterClient;
+use filter_server::proto::content_filter_service_client::ContentFilterServiceClient;
 use filter_server::proto::scan_stream_request::Message;
 use filter_server::proto::{
     self, operator, Operator, OperatorOverride, RedactRequest, ScanRequest, ScanStreamOptions,
@@ -112,7 +112,7 @@ async fn a_chunk_that_is_not_utf8_ends_the_stream_with_invalid_argument() {
             chunk: "再见".as_bytes().to_vec(),
         },
     ];
-    let path = "/contentfilter.v1.ContentFilter/ScanStream"
+    let path = "/contentfilter.v1.ContentFilterService/ScanStream"
         .parse()
         .unwrap();
     let codec: tonic_prost::ProstCodec<RawStreamRequest, ScanStreamResponse> =
@@ -153,7 +153,7 @@ async fn a_client_that_cancels_mid_stream_is_counted_cancelled() {
     tokio::spawn(connection);
     let mut h2 = h2.ready().await.unwrap();
     let request = http::Request::post(format!(
-        "http://{}/contentfilter.v1.ContentFilter/ScanStream",
+        "http://{}/contentfilter.v1.ContentFilterService/ScanStream",
         server.addr
     ))
     .header("content-type", "application/grpc")
@@ -182,14 +182,14 @@ async fn a_client_that_cancels_mid_stream_is_counted_cancelled() {
     );
 }
 
-async fn hash_via_service(client: &mut ContentFilterClient<Channel>, text: &str) -> String {
+async fn hash_via_service(client: &mut ContentFilterServiceClient<Channel>, text: &str) -> String {
     client
         .redact(RedactRequest {
             text: text.into(),
             operators: vec![OperatorOverride {
                 kind: proto::Kind::Phone as i32,
-                operator: Some(Operator {
-                    operator: Some(operator::Operator::Hash(operator::Hash { hex_len: 8 })),
+                replace_with: Some(Operator {
+                    method: Some(operator::Method::Hash(operator::Hash { hex_len: 8 })),
                 }),
             }],
             ..Default::default()

@@ -1,10 +1,11 @@
 //! The command line: `serve` (also with no subcommand), `scan`, `redact`,
-//! `check-wordlists`.
+//! `check-wordlists`, `pseudonymize`, `restore` and `health`.
 //!
 //! Exit status: `scan` follows grep (0 nothing found, 1 something found,
 //! 2 error); `redact` is 0 when it wrote its output, found something or
 //! not, and 2 on error; `serve` exits 0 after a clean shutdown and 2 on bad
-//! configuration, before binding. A closed output pipe (`scan | head`)
+//! configuration, before binding; `health` is 0 when the server serves, 1
+//! when not, 2 on bad arguments. A closed output pipe (`scan | head`)
 //! ends a command quietly with status 0.
 
 use std::io::{self, Read, Write};
@@ -19,6 +20,7 @@ use filter_core::{
 use serde::Serialize;
 
 use crate::config::{ConfigError, LogFormat, ServeArgs};
+use crate::health_check::{self, HealthArgs, HealthArgsError};
 use crate::operators::{policy_from_settings, OperatorError};
 use crate::server::{self, ServeError};
 use crate::wordlists::Wordlists;
@@ -56,6 +58,9 @@ enum Command {
     Pseudonymize(PseudonymizeArgs),
     /// Print FILEs (or standard input) with a vault's values put back.
     Restore(RestoreArgs),
+    /// Ask a running server's gRPC health service whether it serves: exit
+    /// 0 when it does, 1 when not or unreachable (container health checks).
+    Health(HealthArgs),
 }
 
 /// The sealed vault of a conversation and its key.
@@ -220,6 +225,8 @@ enum CliError {
     Output(io::Error),
     #[error("starting the runtime: {0}")]
     Runtime(io::Error),
+    #[error(transparent)]
+    Health(#[from] HealthArgsError),
 }
 
 impl CliError {
@@ -239,6 +246,7 @@ pub fn main() -> ExitCode {
         Some(Command::CheckWordlists(args)) => check_wordlists(&args).map(|()| 0),
         Some(Command::Pseudonymize(args)) => pseudonymize(&args).map(|()| 0),
         Some(Command::Restore(args)) => restore(&args).map(|()| 0),
+        Some(Command::Health(args)) => health_check::health(&args).map_err(CliError::from),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -71,26 +71,26 @@ pub fn policy(
     let mut policy = RedactionPolicy::new();
     for (i, o) in overrides.iter().enumerate() {
         let kind = one_kind(&format!("operators[{i}].kind"), o.kind)?;
-        let field = format!("operators[{i}].operator");
+        let field = format!("operators[{i}].replace_with");
         let op = o
-            .operator
+            .replace_with
             .as_ref()
-            .and_then(|op| op.operator.as_ref())
+            .and_then(|op| op.method.as_ref())
             .ok_or_else(|| Status::invalid_argument(format!("{field}: missing")))?;
         let op = match op {
-            proto::operator::Operator::Label(l) if l.text.is_empty() => Operator::label(),
-            proto::operator::Operator::Label(l) if l.text.len() > MAX_LABEL_BYTES => {
+            proto::operator::Method::Label(l) if l.text.is_empty() => Operator::label(),
+            proto::operator::Method::Label(l) if l.text.len() > MAX_LABEL_BYTES => {
                 return Err(Status::invalid_argument(format!(
                     "{field}.label.text: {} bytes; at most {MAX_LABEL_BYTES}",
                     l.text.len()
                 )))
             }
-            proto::operator::Operator::Label(l) => Operator::label_text(&l.text),
-            proto::operator::Operator::Mask(m) => {
+            proto::operator::Method::Label(l) => Operator::label_text(&l.text),
+            proto::operator::Method::Mask(m) => {
                 Operator::mask(m.keep_start as usize, m.keep_end as usize)
             }
-            proto::operator::Operator::Remove(_) => Operator::remove(),
-            proto::operator::Operator::Hash(h) => {
+            proto::operator::Method::Remove(_) => Operator::remove(),
+            proto::operator::Method::Hash(h) => {
                 let key = hash_key.ok_or_else(|| {
                     Status::invalid_argument(format!(
                         "{field}.hash: the server has no hash key configured"

@@ -22,6 +22,7 @@ mod config;
 mod convert;
 mod gateway;
 mod guard;
+mod health_check;
 mod http;
 mod listener;
 mod metrics;

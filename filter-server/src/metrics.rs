@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tonic::Code;
 
-/// The RPCs of `contentfilter.v1.ContentFilter`.
+/// The RPCs of `contentfilter.v1.ContentFilterService`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rpc {
     /// `Scan`.
@@ -47,11 +47,11 @@ impl Rpc {
     /// The HTTP/2 path of the RPC.
     pub fn path(self) -> &'static str {
         match self {
-            Rpc::Scan => "/contentfilter.v1.ContentFilter/Scan",
-            Rpc::Redact => "/contentfilter.v1.ContentFilter/Redact",
-            Rpc::ScanStream => "/contentfilter.v1.ContentFilter/ScanStream",
-            Rpc::ReloadWordlists => "/contentfilter.v1.ContentFilter/ReloadWordlists",
-            Rpc::Restore => "/contentfilter.v1.ContentFilter/Restore",
+            Rpc::Scan => "/contentfilter.v1.ContentFilterService/Scan",
+            Rpc::Redact => "/contentfilter.v1.ContentFilterService/Redact",
+            Rpc::ScanStream => "/contentfilter.v1.ContentFilterService/ScanStream",
+            Rpc::ReloadWordlists => "/contentfilter.v1.ContentFilterService/ReloadWordlists",
+            Rpc::Restore => "/contentfilter.v1.ContentFilterService/Restore",
         }
     }
 
@@ -499,7 +499,10 @@ mod tests {
             );
             assert!(text.contains(&line), "{line}\n{text}");
         }
-        assert_eq!(Rpc::from_path("/contentfilter.v1.ContentFilter/Nope"), None);
+        assert_eq!(
+            Rpc::from_path("/contentfilter.v1.ContentFilterService/Nope"),
+            None
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::gateway::{self, Gateway, GrpcService};
 use crate::guard::GuardLayer;
 use crate::listener::{self, ListenerOptions, H2_PREFACE_LEN};
 use crate::metrics::{Listener, Metrics};
-use crate::proto::content_filter_server::ContentFilterServer;
+use crate::proto::content_filter_service_server::ContentFilterServiceServer;
 use crate::reload::Reloader;
 use crate::service::{FilterService, State};
 use crate::wordlists::Wordlists;
@@ -278,7 +278,7 @@ fn build_router(
     // The decoding limit leaves room for the other request fields; the
     // handlers check the text itself against the limit.
     let service = || {
-        ContentFilterServer::new(FilterService::new(state.clone()))
+        ContentFilterServiceServer::new(FilterService::new(state.clone()))
             .max_decoding_message_size(limits.max_request_bytes + 64 * 1024)
             .max_encoding_message_size(limits.max_response_bytes)
     };
@@ -357,7 +357,7 @@ async fn serve_until_drained(
         grace,
     } = drain;
     health
-        .set_serving::<ContentFilterServer<FilterService>>()
+        .set_serving::<ContentFilterServiceServer<FilterService>>()
         .await;
     health.set_service_status("", ServingStatus::Serving).await;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -367,7 +367,7 @@ async fn serve_until_drained(
     let signal = shutdown.await;
     tracing::info!(signal, grace_ms = grace.as_millis() as u64, "draining");
     health
-        .set_not_serving::<ContentFilterServer<FilterService>>()
+        .set_not_serving::<ContentFilterServiceServer<FilterService>>()
         .await;
     health
         .set_service_status("", ServingStatus::NotServing)

@@ -1,4 +1,4 @@
-//! The `contentfilter.v1.ContentFilter` service: Scan, Redact and
+//! The `contentfilter.v1.ContentFilterService` service: Scan, Redact and
 //! ReloadWordlists here, ScanStream in [`crate::stream`].
 
 use std::pin::Pin;
@@ -15,7 +15,7 @@ use crate::config::Limits;
 use crate::convert;
 use crate::guard::{Admission, Deadline};
 use crate::metrics::{Metrics, Refusal, Rpc};
-use crate::proto::content_filter_server::ContentFilter;
+use crate::proto::content_filter_service_server::ContentFilterService;
 use crate::proto::{
     RedactRequest, RedactResponse, ReloadWordlistsRequest, ReloadWordlistsResponse, RestoreRequest,
     RestoreResponse, ScanRequest, ScanResponse, ScanStreamRequest, ScanStreamResponse,
@@ -236,7 +236,7 @@ fn count_findings(metrics: &Metrics, found: &[Finding<'_>]) {
 type ScanStreamStream = Pin<Box<dyn Stream<Item = Result<ScanStreamResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
-impl ContentFilter for FilterService {
+impl ContentFilterService for FilterService {
     async fn scan(&self, request: Request<ScanRequest>) -> Result<Response<ScanResponse>, Status> {
         let started = Instant::now();
         let id = RequestId::of(&request);

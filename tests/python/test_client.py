@@ -18,7 +18,7 @@ from contentfilter.v1 import content_filter_pb2_grpc as rpc  # noqa: E402
 
 def main() -> None:
     channel = grpc.insecure_channel(sys.argv[1])
-    stub = rpc.ContentFilterStub(channel)
+    stub = rpc.ContentFilterServiceStub(channel)
     ident = "110101199003071233"
     from stdnum.cn import ric
     assert ric.is_valid(ident), "the test ID is valid by python-stdnum"
@@ -53,7 +53,7 @@ def main() -> None:
     redacted = stub.Redact(
         pb.RedactRequest(
             text="电话13800138000，邮箱a@b.cn",
-            operators=[pb.OperatorOverride(kind=pb.KIND_PHONE, operator=mask)],
+            operators=[pb.OperatorOverride(kind=pb.KIND_PHONE, replace_with=mask)],
         )
     )
     assert redacted.text == "电话138****8000，邮箱[EMAIL]", redacted.text

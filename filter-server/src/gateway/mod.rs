@@ -28,7 +28,7 @@ use crate::config::GuardrailPolicy;
 use crate::guard::Guard;
 use crate::listener::Incoming;
 use crate::metrics::Rpc;
-use crate::proto::content_filter_server::ContentFilterServer;
+use crate::proto::content_filter_service_server::ContentFilterServiceServer;
 use crate::proto::{
     RedactRequest, RedactResponse, RestoreRequest, RestoreResponse, ScanRequest, ScanResponse,
 };
@@ -38,7 +38,7 @@ use crate::service::{self, FilterService};
 pub(crate) use transcode::ApiError;
 
 /// The gRPC service behind its guard, as the network reaches it.
-pub(crate) type GrpcService = Guard<ContentFilterServer<FilterService>>;
+pub(crate) type GrpcService = Guard<ContentFilterServiceServer<FilterService>>;
 
 /// The time a client gets to send a request's headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
