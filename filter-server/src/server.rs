@@ -428,18 +428,33 @@ fn spawn_reloaders(state: &Arc<State>, config: &Config, loaded: Option<Fingerpri
     }
 }
 
-/// Names, sizes and modification times of the files of a directory.
-type Fingerprint = Vec<(std::ffi::OsString, u64, Option<SystemTime>)>;
+/// Names, sizes and modification times of the entries of a directory:
+/// of what a symlink points to, and of the symlink itself.
+type Fingerprint = Vec<(
+    std::ffi::OsString,
+    u64,
+    Option<SystemTime>,
+    Option<SystemTime>,
+)>;
 
-/// The [`Fingerprint`] of a directory as it is now.
+/// The [`Fingerprint`] of a directory as it is now. Symlinks are followed,
+/// so an edit of a linked file is seen, and a Kubernetes ConfigMap volume's
+/// update (the `..data` symlink renamed onto a new directory) changes the
+/// link's own time as well.
 fn fingerprint(dir: &std::path::Path) -> Fingerprint {
     let mut v: Vec<_> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| {
-            let m = e.metadata().ok()?;
-            Some((e.file_name(), m.len(), m.modified().ok()))
+            let own = e.metadata().ok()?;
+            let target = std::fs::metadata(e.path()).unwrap_or_else(|_| own.clone());
+            Some((
+                e.file_name(),
+                target.len(),
+                target.modified().ok(),
+                own.modified().ok(),
+            ))
         })
         .collect();
     v.sort();
