@@ -112,7 +112,8 @@ async fn label_amplification_is_refused() {
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     assert!(
-        err.message().contains("operators[0].operator.label.text"),
+        err.message()
+            .contains("operators[0].replace_with.label.text"),
         "{}",
         err.message()
     );

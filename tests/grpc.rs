@@ -13,6 +13,7 @@ use filter_server::proto::{
     self, operator, Operator, OperatorOverride, RedactRequest, ReloadWordlistsRequest, ScanRequest,
 };
 use tonic::{Code, Request};
+use tonic_types::StatusExt;
 
 fn scan_request(text: &str) -> ScanRequest {
     ScanRequest {
@@ -190,7 +191,7 @@ async fn bad_arguments_name_the_field() {
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument, "no hash key configured");
     assert!(
-        err.message().contains("operators[0].operator.hash"),
+        err.message().contains("operators[0].replace_with.hash"),
         "{}",
         err.message()
     );
@@ -361,6 +362,23 @@ async fn broken_reload_keeps_the_old_lists() {
         "{err:?}"
     );
     assert_eq!(trailer("wordlist-line").as_deref(), Some("3"));
+    // The same as a google.rpc.ErrorInfo, for clients with rich errors.
+    let info = err
+        .get_error_details()
+        .error_info()
+        .cloned()
+        .expect("an ErrorInfo detail");
+    assert_eq!(
+        (info.reason.as_str(), info.domain.as_str()),
+        ("WORDLIST_INVALID", "contentfilter.v1")
+    );
+    assert!(
+        info.metadata
+            .get("file")
+            .is_some_and(|f| f.ends_with("gambling.txt")),
+        "{info:?}"
+    );
+    assert_eq!(info.metadata.get("line").map(String::as_str), Some("3"));
     let still = client
         .scan(scan_request("线上赌场"))
         .await
@@ -1611,5 +1629,14 @@ mod streaming {
         let err = responses.message().await.unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument);
         assert!(err.message().contains("kinds[0]"), "{}", err.message());
+        // The field as a google.rpc.BadRequest violation too.
+        let details = err.get_error_details();
+        let violations = &details
+            .bad_request()
+            .expect("a BadRequest")
+            .field_violations;
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].field, "kinds[0]");
+        assert_eq!(violations[0].description, "unknown kind 42");
     }
 }

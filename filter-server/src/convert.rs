@@ -7,6 +7,7 @@ use filter_core::{
 use tonic::Status;
 
 use crate::proto;
+use crate::status::invalid_argument;
 
 /// The core kind of a proto kind: `KIND_` and the kind's label.
 pub fn kind_from_proto(k: proto::Kind) -> Option<Kind> {
@@ -23,9 +24,10 @@ pub fn kind_to_proto(k: Kind) -> proto::Kind {
 /// The `min_confidence` field: between 0 and 1.
 pub fn min_confidence(field: &str, v: Option<f32>) -> Result<Option<f32>, Status> {
     match v {
-        Some(x) if !(0.0..=1.0).contains(&x) => Err(Status::invalid_argument(format!(
-            "{field}: must be between 0 and 1, not {x}"
-        ))),
+        Some(x) if !(0.0..=1.0).contains(&x) => Err(invalid_argument(
+            field,
+            format!("must be between 0 and 1, not {x}"),
+        )),
         v => Ok(v),
     }
 }
@@ -34,7 +36,7 @@ fn one_kind(field: &str, raw: i32) -> Result<Kind, Status> {
     proto::Kind::try_from(raw)
         .ok()
         .and_then(kind_from_proto)
-        .ok_or_else(|| Status::invalid_argument(format!("{field}: unknown kind {raw}")))
+        .ok_or_else(|| invalid_argument(field, format!("unknown kind {raw}")))
 }
 
 /// Checks the `kinds` field.
@@ -50,10 +52,10 @@ pub fn categories(raw: &[String], lexicon: &Lexicon) -> Result<(), Status> {
     for (i, c) in raw.iter().enumerate() {
         if !lexicon.categories().any(|known| known == c) {
             let known: Vec<&str> = lexicon.categories().collect();
-            return Err(Status::invalid_argument(format!(
-                "categories[{i}]: unknown category {c:?} (known: {})",
-                known.join(", ")
-            )));
+            return Err(invalid_argument(
+                &format!("categories[{i}]"),
+                format!("unknown category {c:?} (known: {})", known.join(", ")),
+            ));
         }
     }
     Ok(())
@@ -76,14 +78,14 @@ pub fn policy(
             .replace_with
             .as_ref()
             .and_then(|op| op.method.as_ref())
-            .ok_or_else(|| Status::invalid_argument(format!("{field}: missing")))?;
+            .ok_or_else(|| invalid_argument(&field, "missing"))?;
         let op = match op {
             proto::operator::Method::Label(l) if l.text.is_empty() => Operator::label(),
             proto::operator::Method::Label(l) if l.text.len() > MAX_LABEL_BYTES => {
-                return Err(Status::invalid_argument(format!(
-                    "{field}.label.text: {} bytes; at most {MAX_LABEL_BYTES}",
-                    l.text.len()
-                )))
+                return Err(invalid_argument(
+                    &format!("{field}.label.text"),
+                    format!("{} bytes; at most {MAX_LABEL_BYTES}", l.text.len()),
+                ))
             }
             proto::operator::Method::Label(l) => Operator::label_text(&l.text),
             proto::operator::Method::Mask(m) => {
@@ -92,9 +94,10 @@ pub fn policy(
             proto::operator::Method::Remove(_) => Operator::remove(),
             proto::operator::Method::Hash(h) => {
                 let key = hash_key.ok_or_else(|| {
-                    Status::invalid_argument(format!(
-                        "{field}.hash: the server has no hash key configured"
-                    ))
+                    invalid_argument(
+                        &format!("{field}.hash"),
+                        "the server has no hash key configured",
+                    )
                 })?;
                 let len = if h.hex_len == 0 {
                     8
@@ -102,7 +105,7 @@ pub fn policy(
                     h.hex_len as usize
                 };
                 Operator::hash(key.as_bytes(), len)
-                    .map_err(|e| Status::invalid_argument(format!("{field}.hash: {e}")))?
+                    .map_err(|e| invalid_argument(&format!("{field}.hash"), e.to_string()))?
             }
         };
         policy.set(kind, op);
@@ -116,9 +119,10 @@ pub fn pseudonym_mode(mode: i32) -> Result<Option<filter_core::PseudonymMode>, S
         Ok(proto::PseudonymMode::Unspecified) => Ok(None),
         Ok(proto::PseudonymMode::Placeholder) => Ok(Some(filter_core::PseudonymMode::Placeholder)),
         Ok(proto::PseudonymMode::Surrogate) => Ok(Some(filter_core::PseudonymMode::Surrogate)),
-        Err(_) => Err(Status::invalid_argument(format!(
-            "pseudonym_mode: unknown value {mode}"
-        ))),
+        Err(_) => Err(invalid_argument(
+            "pseudonym_mode",
+            format!("unknown value {mode}"),
+        )),
     }
 }
 
@@ -128,10 +132,11 @@ pub fn no_pii_operators(overrides: &[proto::OperatorOverride]) -> Result<(), Sta
     for (i, o) in overrides.iter().enumerate() {
         let kind = one_kind(&format!("operators[{i}].kind"), o.kind)?;
         if kind.is_pii() {
-            return Err(Status::invalid_argument(format!(
-                "operators[{i}]: with pseudonym_mode, pseudonyms replace personal data; \
-                 operators apply to sensitive words only"
-            )));
+            return Err(invalid_argument(
+                &format!("operators[{i}]"),
+                "with pseudonym_mode, pseudonyms replace personal data; \
+                 operators apply to sensitive words only",
+            ));
         }
     }
     Ok(())

@@ -32,6 +32,7 @@ mod reload;
 mod request_id;
 mod server;
 mod service;
+mod status;
 mod stream;
 mod tls;
 mod wordlists;

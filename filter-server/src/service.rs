@@ -22,6 +22,7 @@ use crate::proto::{
 };
 use crate::reload::{ReloadError, Reloader};
 use crate::request_id::RequestId;
+use crate::status::{invalid_argument, wordlist_error};
 
 /// Texts longer than this are scanned on the blocking pool, so that a
 /// 4 MiB request does not hold up the small ones on the same worker.
@@ -54,7 +55,7 @@ pub(crate) fn open_vault(keys: &[VaultKey], sealed: &[u8]) -> Result<Vault, Stat
     if sealed.is_empty() {
         return Ok(Vault::new());
     }
-    Vault::open(keys, sealed).map_err(|e| Status::invalid_argument(format!("vault: {e}")))
+    Vault::open(keys, sealed).map_err(|e| invalid_argument("vault", e.to_string()))
 }
 
 /// Cancels its token when dropped: the handler's future was dropped
@@ -321,8 +322,9 @@ impl ContentFilterService for FilterService {
         let result = async {
             self.check_text_size(&r.text)?;
             if r.vault.is_empty() {
-                return Err(Status::invalid_argument(
-                    "vault: required (the vault Redact returned)",
+                return Err(invalid_argument(
+                    "vault",
+                    "required (the vault Redact returned)",
                 ));
             }
             let keys = self.vault_keys()?;
@@ -386,14 +388,9 @@ impl ContentFilterService for FilterService {
 /// A failed reload: FAILED_PRECONDITION naming the file and line, which
 /// also travel as `wordlist-file` and `wordlist-line` trailers.
 fn reload_status(e: &ReloadError) -> Status {
-    let mut status = Status::failed_precondition(format!("{e}; the old lists stay in service"));
-    if let Some(file) = e.file() {
-        if let Ok(v) = file.display().to_string().parse() {
-            status.metadata_mut().insert("wordlist-file", v);
-        }
-    }
-    if let Some(line) = e.line() {
-        status.metadata_mut().insert("wordlist-line", line.into());
-    }
-    status
+    wordlist_error(
+        format!("{e}; the old lists stay in service"),
+        e.file().map(|f| f.display().to_string()),
+        e.line(),
+    )
 }

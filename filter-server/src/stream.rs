@@ -35,6 +35,7 @@ use crate::request_id::RequestId;
 use crate::service::{
     check_response_size, open_vault, scan_status, CancelOnDrop, FilterService, INLINE_LIMIT,
 };
+use crate::status::invalid_argument;
 
 type Responses = Pin<Box<dyn Stream<Item = Result<ScanStreamResponse, Status>> + Send>>;
 type Sender = mpsc::Sender<Result<ScanStreamResponse, Status>>;
@@ -162,11 +163,7 @@ impl Session {
                         return Ok(());
                     }
                 }
-                None => {
-                    return Err(Status::invalid_argument(
-                        "message: neither options nor chunk",
-                    ))
-                }
+                None => return Err(invalid_argument("message", "neither options nor chunk")),
             }
         }
         if let Some(scanner) = self.scanner.take() {
@@ -181,8 +178,9 @@ impl Session {
 
     fn set_options(&mut self, o: &proto::ScanStreamOptions) -> Result<(), Status> {
         if self.scanner.is_some() {
-            return Err(Status::invalid_argument(
-                "options: only the first message may carry options",
+            return Err(invalid_argument(
+                "options",
+                "only the first message may carry options",
             ));
         }
         let options = self
