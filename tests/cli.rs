@@ -721,3 +721,51 @@ fn health_subcommand_speaks_tls() {
     let plain = run(&["health", "--addr", &server.addr.to_string()], b"");
     assert_eq!(plain.status.code(), Some(1), "{plain:?}");
 }
+
+/// `--threads`: many files scanned and redacted at once give the output of
+/// one thread, byte for byte, in the order the files were given; a bad
+/// file among them is still an error naming it.
+#[test]
+fn threads_keep_the_output_of_one_thread() {
+    let dir = contentfilter_tests::temp_dir("cli-threads");
+    let mut files = Vec::new();
+    for i in 0..24 {
+        let path = dir.join(format!("f{i:02}.txt"));
+        // Sizes differ, so that files finish out of order.
+        let body = format!("客户{i}，手机1380013{i:04}，代*开*发*票。\n").repeat(1 + (24 - i) * 50);
+        std::fs::write(&path, body).unwrap();
+        files.push(path.to_str().unwrap().to_string());
+    }
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    for command in [&["scan", "--format", "json"][..], &["redact"][..]] {
+        let with = |threads: &str| {
+            let mut args = command.to_vec();
+            args.extend(["--threads", threads]);
+            args.extend(&files);
+            run(&args, b"")
+        };
+        let one = with("1");
+        assert!(one.status.code().is_some_and(|c| c < 2), "{one:?}");
+        assert!(!one.stdout.is_empty());
+        for threads in ["2", "4", "7"] {
+            let many = with(threads);
+            assert_eq!(
+                many.status.code(),
+                one.status.code(),
+                "{command:?} -j {threads}"
+            );
+            assert!(
+                many.stdout == one.stdout,
+                "{command:?} -j {threads}: output differs"
+            );
+        }
+    }
+    let bad = dir.join("bad.txt");
+    std::fs::write(&bad, b"ok\xff").unwrap();
+    let mut args = vec!["scan", "-j", "3", files[0], bad.to_str().unwrap(), files[1]];
+    let out = run(&args, b"");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.txt: not UTF-8"));
+    args[2] = "0";
+    assert_eq!(run(&args, b"").status.code(), Some(2), "-j 0 is refused");
+}

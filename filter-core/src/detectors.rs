@@ -409,7 +409,7 @@ impl File {
     fn build(self, path: &Path, text: &str) -> Result<Detectors, Error> {
         check_unit(path, text, "min_confidence", self.min_confidence)?;
         let mut kinds = Vec::new();
-        for kind in Kind::ALL {
+        for &kind in Kind::ALL {
             let spec = &kind.spec().context;
             let file = self.context.get(kind.as_str()).cloned().unwrap_or_default();
             let raise = file

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// An error from building a scanner, a lexicon or a redaction policy, from
 /// reading a word list or a key file, or from a scan stopped by its limits.
@@ -25,8 +26,12 @@ enum ErrorKind {
         line: usize,
         reason: String,
     },
-    /// A word-list file or directory could not be read.
-    Io { path: PathBuf, reason: String },
+    /// A word-list file or directory could not be read (shared so that
+    /// the error stays `Clone` and keeps its source).
+    Io {
+        path: PathBuf,
+        source: Arc<std::io::Error>,
+    },
     /// The settings file of a word-list directory is malformed.
     Settings { file: PathBuf, reason: String },
     /// A file that may not be read: not a regular file, too large, a link
@@ -71,11 +76,11 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(path: &Path, err: &std::io::Error) -> Error {
+    pub(crate) fn io(path: &Path, err: std::io::Error) -> Error {
         Error {
             kind: ErrorKind::Io {
                 path: path.to_path_buf(),
-                reason: err.to_string(),
+                source: Arc::new(err),
             },
         }
     }
@@ -174,7 +179,9 @@ impl fmt::Display for Error {
             ErrorKind::WordList { file, line, reason } => {
                 write!(f, "{}:{line}: {reason}", file.display())
             }
-            ErrorKind::Io { path, reason } => write!(f, "{}: {reason}", path.display()),
+            // The reason is in the message as well as in `source()`: most
+            // programs print only the message.
+            ErrorKind::Io { path, source } => write!(f, "{}: {source}", path.display()),
             ErrorKind::Settings { file, reason } => write!(f, "{}: {reason}", file.display()),
             ErrorKind::File { path, reason } => write!(f, "{}: {reason}", path.display()),
             ErrorKind::Interrupted(Interruption::Findings(n)) => {
@@ -194,4 +201,12 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    /// The I/O error of a file that could not be read.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Io { source, .. } => Some(&**source),
+            _ => None,
+        }
+    }
+}

@@ -101,7 +101,7 @@ macro_rules! kinds {
 
         impl Kind {
             /// Every kind, most specific first.
-            pub const ALL: [Kind; [$(Kind::$variant),*].len()] = [$(Kind::$variant),*];
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),*];
 
             /// The registry entry of this kind.
             pub(crate) const fn spec(self) -> &'static KindSpec {
@@ -204,7 +204,8 @@ impl FromStr for Kind {
     /// Parses `id_card` or `ID_CARD` (and so on for every kind).
     fn from_str(s: &str) -> Result<Kind, UnknownKind> {
         Kind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|k| k.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| UnknownKind(s.to_string()))
     }
@@ -216,14 +217,14 @@ mod tests {
 
     #[test]
     fn names_and_labels_are_unique_and_round_trip() {
-        for (i, k) in Kind::ALL.into_iter().enumerate() {
+        for (i, k) in Kind::ALL.iter().copied().enumerate() {
             assert_eq!(k.index(), i);
             assert_eq!(k.as_str().parse::<Kind>(), Ok(k));
             assert_eq!(k.label().parse::<Kind>(), Ok(k));
             assert_eq!(k.label(), k.as_str().to_ascii_uppercase());
             assert!(!k.summary().is_empty());
         }
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             for rule in k.spec().tokens {
                 assert_eq!(rule.kind(), k, "{rule:?} is listed under {k}");
             }

@@ -129,6 +129,8 @@ mod pii;
 mod pseudonym;
 mod redact;
 mod scanner;
+#[cfg(feature = "serde")]
+mod serde_impls;
 mod stream;
 
 pub use crate::detectors::{Detectors, DEFAULT_MIN_CONFIDENCE};

@@ -81,12 +81,47 @@ pub(crate) fn floor_char(text: &str, mut i: usize) -> usize {
 
 /// Counts code points and 4-byte (surrogate pair) code points in whole UTF-8.
 fn count(bytes: &[u8]) -> (usize, usize) {
-    // Branch-free counts so the loops vectorize: a char starts at every byte
-    // that is not a continuation byte, and needs two UTF-16 units when its
-    // lead byte is 0xF0 or above.
-    let chars = bytes.iter().filter(|&&b| (b as i8) >= -0x40).count();
-    let wide = bytes.iter().filter(|&&b| b >= 0xF0).count();
+    // A char starts at every byte that is not a continuation byte (10xxxxxx)
+    // and needs two UTF-16 units when its lead byte is 0xF0 or above
+    // (1111xxxx). Eight bytes at a time: shifting a word left by n brings
+    // bit 7 - n of each byte to its bit 7, so one mask tests the top bits
+    // of all eight. The flags add up in byte lanes (at most 255 words per
+    // round, so no lane overflows) and are summed once a round.
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const ROUND: usize = 8 * 255;
+    let scalar = |bytes: &[u8]| {
+        bytes.iter().fold((0, 0), |(c, w), &b| {
+            (
+                c + usize::from((b as i8) >= -0x40),
+                w + usize::from(b >= 0xF0),
+            )
+        })
+    };
+    let (mut chars, mut wide) = (0, 0);
+    for round in bytes.chunks(ROUND) {
+        let (mut lead_lanes, mut wide_lanes) = (0u64, 0u64);
+        let mut words = round.chunks_exact(8);
+        for w in &mut words {
+            let x = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+            lead_lanes += (!(x & !(x << 1)) & HI) >> 7;
+            wide_lanes += (x & (x << 1) & (x << 2) & (x << 3) & HI) >> 7;
+        }
+        chars += sum_lanes(lead_lanes);
+        wide += sum_lanes(wide_lanes);
+        let (c, w) = scalar(words.remainder());
+        chars += c;
+        wide += w;
+    }
     (chars, wide)
+}
+
+/// The sum of the eight byte lanes of `x`.
+fn sum_lanes(x: u64) -> usize {
+    // Pairs of lanes into 16-bit lanes (at most 510 each), then a multiply
+    // adds the four into the top 16 bits.
+    const EVEN: u64 = 0x00FF_00FF_00FF_00FF;
+    let pairs = (x & EVEN) + ((x >> 8) & EVEN);
+    (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize
 }
 
 #[cfg(test)]
@@ -104,6 +139,29 @@ mod tests {
         }
         // Going backwards restarts the walk.
         assert_eq!(m.map(1), (1, 1));
+    }
+
+    proptest::proptest! {
+        /// Any text, any offset: the counts of the standard library.
+        #[test]
+        fn any_text_counts_like_std(text in "(\\PC|[😀中a]){0,3000}", cut in 0usize..=3000) {
+            let cut = floor_char(&text, cut.min(text.len()));
+            let mut m = OffsetMapper::new(&text);
+            let want = (text[..cut].chars().count(), text[..cut].encode_utf16().count());
+            proptest::prop_assert_eq!(m.map(cut), want);
+        }
+    }
+
+    /// Texts longer than one round of byte counters (255 words of 8),
+    /// with the counters' remainder, against the standard library.
+    #[test]
+    fn long_texts_count_like_std() {
+        for n in [0, 1, 15, 16, 17, 4079, 4080, 4081, 10_000] {
+            let text: String = "a中😀ｘ\u{301}".chars().cycle().take(n).collect();
+            let mut m = OffsetMapper::new(&text);
+            let want = (text.chars().count(), text.encode_utf16().count());
+            assert_eq!(m.map(text.len()), want, "{n} chars");
+        }
     }
 
     #[test]

@@ -52,8 +52,8 @@ impl HashKey {
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<HashKey, Error> {
         use std::io::Read;
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
-        let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
         if !meta.is_file() || meta.len() > MAX_KEY_FILE_BYTES {
             return Err(Error::file_refused(
                 path,
@@ -63,7 +63,7 @@ impl HashKey {
         let mut bytes = Vec::new();
         file.take(MAX_KEY_FILE_BYTES)
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(path, &e))?;
+            .map_err(|e| Error::io(path, e))?;
         let key = bytes
             .strip_suffix(b"\r\n")
             .or_else(|| bytes.strip_suffix(b"\n"))
@@ -441,7 +441,7 @@ impl Default for RedactionPolicy {
 impl RedactionPolicy {
     /// The default policy.
     pub fn new() -> RedactionPolicy {
-        let ops = Kind::ALL.map(|k| match k.spec().redaction {
+        let ops = std::array::from_fn(|i| match Kind::ALL[i].spec().redaction {
             Redaction::Label => Operator::label(),
             Redaction::MaskAll => Operator::mask(0, 0),
         });
@@ -505,5 +505,41 @@ impl RedactionPolicy {
     /// Appends the replacement for one finding to `out`.
     pub(crate) fn replace_into(&self, f: &Finding<'_>, out: &mut String) {
         self.operator_for(f).apply(f, out);
+    }
+}
+/// The operator in the grammar [`Operator::parse`] reads: `label`,
+/// `label:TEXT`, `mask:S:E`, `remove`, `hash:LEN` (the key is never shown).
+///
+/// ```
+/// use filter_core::Operator;
+///
+/// let op: Operator = "mask:3:4".parse()?;
+/// assert_eq!(op.to_string(), "mask:3:4");
+/// assert_eq!("label".parse::<Operator>()?.to_string(), "label");
+/// # Ok::<(), filter_core::Error>(())
+/// ```
+impl fmt::Display for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Op::Label(None) => f.write_str("label"),
+            Op::Label(Some(text)) => write!(f, "label:{text}"),
+            Op::Mask {
+                keep_start,
+                keep_end,
+                ..
+            } => write!(f, "mask:{keep_start}:{keep_end}"),
+            Op::Remove => f.write_str("remove"),
+            Op::Hash { hex_len, .. } => write!(f, "hash:{hex_len}"),
+        }
+    }
+}
+
+/// [`Operator::parse`] without a hash key: `hash` is refused (it needs
+/// one; use [`Operator::parse`] or [`Operator::hash`]).
+impl std::str::FromStr for Operator {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Operator, Error> {
+        Operator::parse(s, None)
     }
 }

@@ -45,7 +45,7 @@ impl ScannerBuilder {
     /// A builder with every personal-data detector on.
     pub fn new() -> ScannerBuilder {
         let mut kinds = PiiKinds::none();
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             kinds.set(k, true);
         }
         ScannerBuilder {
@@ -182,6 +182,23 @@ impl ScanOptions {
     fn wants(&self, kind: Kind) -> bool {
         self.kinds.as_ref().is_none_or(|k| k.contains(&kind))
     }
+
+    /// The kinds, categories and minimum confidence chosen (`None`: all,
+    /// the configuration's).
+    #[cfg(feature = "serde")]
+    pub(crate) fn parts(
+        &self,
+    ) -> (
+        Option<&BTreeSet<Kind>>,
+        Option<&BTreeSet<String>>,
+        Option<f32>,
+    ) {
+        (
+            self.kinds.as_ref(),
+            self.categories.as_ref(),
+            self.min_confidence,
+        )
+    }
 }
 
 /// Finds personal data and, with a lexicon, sensitive words in text.
@@ -301,7 +318,7 @@ impl Scanner {
     /// The personal-data kinds both the scanner and `options` select.
     fn selected_kinds(&self, options: &ScanOptions) -> PiiKinds {
         let mut kinds = self.kinds;
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             if !options.wants(k) {
                 kinds.set(k, false);
             }

@@ -63,7 +63,7 @@ fn policy(op: usize) -> RedactionPolicy {
         _ => Operator::remove(),
     };
     let mut p = RedactionPolicy::new();
-    for k in Kind::ALL {
+    for &k in Kind::ALL {
         p.set(k, op.clone());
     }
     p

@@ -610,7 +610,7 @@ fn one_value_one_token_whatever_its_form() {
     // `x`, a word's spelling...
     let all = |op: Operator| {
         let mut p = RedactionPolicy::new();
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             p.set(k, op.clone());
         }
         p
@@ -703,6 +703,25 @@ fn public_types_are_send_and_sync() {
     assert_send_sync::<crate::Error>();
 }
 
+/// A file that cannot be read keeps its I/O error as the error's source,
+/// and says what it is in the message too.
+#[test]
+fn io_errors_keep_their_source() {
+    use std::error::Error as _;
+    let missing = std::env::temp_dir().join("contentfilter-no-such-dir/lists");
+    let mut builder = crate::LexiconBuilder::new();
+    let err = builder.add_dir(&missing).map(|_| ()).unwrap_err();
+    let io = err
+        .source()
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .expect("an io::Error source");
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    assert!(
+        err.to_string().contains("contentfilter-no-such-dir"),
+        "{err}"
+    );
+}
+
 mod properties {
     use proptest::prelude::*;
 
@@ -749,7 +768,7 @@ mod properties {
                 _ => Operator::hash(b"k", 8).unwrap(),
             };
             let mut policy = RedactionPolicy::new();
-            for k in Kind::ALL {
+            for &k in Kind::ALL {
                 policy.set(k, op.clone());
             }
             let scanner = Scanner::new();

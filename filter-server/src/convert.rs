@@ -214,7 +214,7 @@ mod kind_tests {
 
     #[test]
     fn every_kind_has_a_proto_kind() {
-        for k in Kind::ALL {
+        for &k in Kind::ALL {
             let p = kind_to_proto(k);
             assert_ne!(p, proto::Kind::Unspecified, "{k} has no proto kind");
             assert_eq!(kind_from_proto(p), Some(k));

@@ -27,6 +27,7 @@ mod http;
 mod listener;
 mod metrics;
 mod operators;
+mod parallel;
 pub mod proto;
 mod reload;
 mod request_id;

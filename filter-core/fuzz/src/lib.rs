@@ -90,7 +90,8 @@ pub fn scan(data: &[u8]) {
         return;
     };
     let kinds: Vec<Kind> = Kind::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .enumerate()
         .filter(|(i, _)| first & (1 << (i + 2)) == 0)
         .map(|(_, k)| k)
@@ -111,7 +112,7 @@ fn policy(which: u8) -> RedactionPolicy {
         _ => Operator::hash(b"fuzz", 8).unwrap(),
     };
     let mut p = RedactionPolicy::new();
-    for k in Kind::ALL {
+    for &k in Kind::ALL {
         p.set(k, op.clone());
     }
     p
@@ -127,7 +128,7 @@ fn whole_policy(which: u8) -> RedactionPolicy {
         _ => Operator::hash(b"fuzz", 8).unwrap(),
     };
     let mut p = RedactionPolicy::new();
-    for k in Kind::ALL {
+    for &k in Kind::ALL {
         p.set(k, op.clone());
     }
     p

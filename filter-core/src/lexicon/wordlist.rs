@@ -153,7 +153,7 @@ pub(super) fn read_dir(b: &mut LexiconBuilder, dir: &Path) -> Result<(), Error> 
     let settings_path = dir.join(SETTINGS);
     let settings = match std::fs::symlink_metadata(&settings_path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(&settings_path, &e)),
+        Err(e) => return Err(Error::io(&settings_path, e)),
         Ok(_) => Some(reader.read(&settings_path, MAX_SETTINGS_BYTES)?),
     };
     let detectors_path = dir.join(DETECTORS_FILE);
@@ -243,10 +243,10 @@ pub(super) fn add_files(b: &mut LexiconBuilder, files: &[(&str, &[u8])]) -> Resu
 
 /// The `*.txt` entries of `dir`, sorted.
 fn list_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, &e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|e| Error::io(dir, &e))?.path();
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
         if path.extension().is_some_and(|e| e == "txt") {
             files.push(path);
         }
@@ -312,7 +312,7 @@ struct ListReader {
 
 impl ListReader {
     fn new(dir: &Path) -> Result<ListReader, Error> {
-        let root = dir.canonicalize().map_err(|e| Error::io(dir, &e))?;
+        let root = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
         Ok(ListReader {
             root,
             left: MAX_LIST_DIR_BYTES,
@@ -322,9 +322,9 @@ impl ListReader {
     /// The contents of `path`, at most `cap` bytes.
     fn read(&mut self, path: &Path, cap: u64) -> Result<Vec<u8>, Error> {
         use std::io::Read;
-        let link = std::fs::symlink_metadata(path).map_err(|e| Error::io(path, &e))?;
+        let link = std::fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
         if link.file_type().is_symlink() {
-            let target = path.canonicalize().map_err(|e| Error::io(path, &e))?;
+            let target = path.canonicalize().map_err(|e| Error::io(path, e))?;
             if !target.starts_with(&self.root) {
                 return Err(Error::file_refused(
                     path,
@@ -332,16 +332,16 @@ impl ListReader {
                 ));
             }
         }
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, &e))?;
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         self.check(path, &meta, cap)?;
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, &e))?;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         // The file may have been replaced between the two looks.
-        let meta = file.metadata().map_err(|e| Error::io(path, &e))?;
+        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
         self.check(path, &meta, cap)?;
         let mut bytes = Vec::new();
         file.take(cap.min(self.left) + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(path, &e))?;
+            .map_err(|e| Error::io(path, e))?;
         self.check_size(path, bytes.len() as u64, cap)?;
         self.left -= bytes.len() as u64;
         Ok(bytes)

@@ -93,7 +93,7 @@ impl PiiKinds {
     /// alone (see [`TokenRule::digit_lengths`]).
     fn digit_forms(&self) -> u64 {
         let mut bits = 0;
-        for kind in Kind::ALL.into_iter().filter(|&k| self.get(k)) {
+        for kind in Kind::ALL.iter().copied().filter(|&k| self.get(k)) {
             for rule in kind.spec().tokens {
                 for &n in rule.digit_lengths() {
                     bits |= 1u64.checked_shl(n as u32).unwrap_or(0);
@@ -578,7 +578,7 @@ fn read_token<'h>(
         return None;
     }
     let mut end = None;
-    for kind in Kind::ALL {
+    for &kind in Kind::ALL {
         if !kinds.get(kind) || !rule_ok(kind) {
             continue;
         }
