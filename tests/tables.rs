@@ -37,3 +37,22 @@ fn the_t2s_table_regenerates_byte_for_byte() {
         "filter-core/src/lexicon/t2s_table.rs differs from what its generator makes"
     );
 }
+
+#[test]
+fn the_confusables_table_regenerates_byte_for_byte() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gen_confusables"))
+        .output()
+        .expect("the generator runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let checked_in =
+        std::fs::read(workspace().join("filter-core/src/lexicon/confusables_table.rs")).unwrap();
+    assert!(
+        out.stdout == checked_in,
+        "filter-core/src/lexicon/confusables_table.rs differs from what its generator makes: \
+         cargo run -q -p contentfilter-tests --bin gen_confusables > filter-core/src/lexicon/confusables_table.rs"
+    );
+}

@@ -3,6 +3,7 @@
 
 mod builder;
 mod category;
+mod confusables_table;
 mod fuzzy;
 mod matcher;
 pub(crate) mod normalize;

@@ -5,7 +5,9 @@
 //! mapped from its full-width, circled, parenthesized or mathematical styled
 //! form to plain ASCII; classified as noise (whitespace, punctuation,
 //! symbols, emoji), which the matcher skips between the characters of a
-//! term; lower-cased; and mapped from traditional to simplified Chinese.
+//! term; folded from a Latin, Greek or Cyrillic look-alike to the ASCII
+//! letter it imitates (Unicode's confusables); lower-cased; and mapped from
+//! traditional to simplified Chinese.
 //!
 //! The result keeps, for every byte of normalized text, the byte offset in
 //! the original text of the character it came from, so findings report
@@ -13,6 +15,7 @@
 
 use std::sync::OnceLock;
 
+use super::confusables_table::CONFUSABLES;
 use super::t2s_table::T2S;
 
 /// What one original character becomes.
@@ -129,6 +132,11 @@ pub(crate) fn normalize_char(c: char) -> Norm {
     }
     if is_noise(c) {
         return Norm::Noise;
+    }
+    // A Latin, Greek or Cyrillic look-alike of an ASCII letter: `viаgra`
+    // with a Cyrillic `а` is `viagra` (never CJK: the table holds none).
+    if let Ok(i) = CONFUSABLES.binary_search_by_key(&c, |&(l, _)| l) {
+        return Norm::One(CONFUSABLES[i].1);
     }
     let mut lower = c.to_lowercase();
     let first = lower.next().unwrap_or(c);
@@ -352,6 +360,35 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(normalize(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_confusables_table_is_sorted_ascii_and_never_cjk() {
+        for w in CONFUSABLES.windows(2) {
+            assert!(w[0].0 < w[1].0, "{:?} before {:?}", w[0], w[1]);
+        }
+        for &(c, a) in CONFUSABLES {
+            assert!(!c.is_ascii() && a.is_ascii_alphanumeric() && !a.is_ascii_uppercase());
+            // Before the CJK blocks, or Cyrillic Extended-B after them.
+            let u = c as u32;
+            assert!(u < 0x2E80 || (0xA640..=0xA69F).contains(&u), "{c:?}");
+        }
+    }
+
+    /// Look-alike letters spell the Latin word they imitate; Chinese and
+    /// ordinary Latin text are unchanged.
+    #[test]
+    fn look_alike_letters_fold_to_ascii() {
+        for (text, want) in [
+            ("vi\u{0430}gra", "viagra"),         // Cyrillic а
+            ("c\u{043E}caine", "cocaine"),       // Cyrillic о
+            ("her\u{03BF}in", "heroin"),         // Greek ο
+            ("\u{0421}\u{0410}\u{0422}", "cat"), // Cyrillic capitals
+            ("代开发票", "代开发票"),
+            ("Viagra", "viagra"),
+        ] {
+            assert_eq!(normalize(text), want, "{text}");
         }
     }
 

@@ -46,6 +46,29 @@ fn normalizations_keep_original_offsets() {
     check(&t, &[], "VIAGRA", &["VIAGRA"]);
 }
 
+/// Look-alike letters of other scripts (Unicode's confusables) match the
+/// Latin term, with the span of the original letters, at ASCII word
+/// boundaries; a real Cyrillic word stays itself.
+#[test]
+fn look_alike_letters_match_latin_terms() {
+    let t = [
+        ("drugs", "viagra"),
+        ("drugs", "cocaine"),
+        ("drugs", "heroin"),
+    ];
+    check(&t, &[], "buy vi\u{0430}gra now", &["vi\u{0430}gra"]);
+    check(&t, &[], "c\u{043E}caine!", &["c\u{043E}caine"]);
+    check(&t, &[], "пять her\u{03BF}in", &["her\u{03BF}in"]);
+    check(&t, &[], "\u{0441}\u{043E}caine", &["\u{0441}\u{043E}caine"]);
+    // As a Latin word would: one edit away is a fuzzy match.
+    check(&t, &[], "xvi\u{0430}gra", &["xvi\u{0430}gra"]);
+    // Ordinary Russian and Greek text holds none of the terms.
+    check(&t, &[], "Москва, Αθήνα", &[]);
+    let lx = lexicon(&t, &[], Engine::DoubleArray);
+    let found = lx.find("vi\u{0430}gra");
+    assert_eq!(found[0].match_type(), MatchType::Normalized);
+}
+
 #[test]
 fn noise_limit() {
     let t = [("fraud", "代开发票")];
