@@ -7,6 +7,7 @@ pub use crate::kind::Kind;
 
 /// How the matched text relates to what the detector looks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MatchType {
     /// The text is literally the term or number.
     Exact,
@@ -30,6 +31,7 @@ impl MatchType {
 
 /// What a matched word-list term asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
 pub enum Action {
     /// Mask the text and let the rest through.
     Mask,

@@ -190,12 +190,12 @@ pub fn stream_findings(found: &[filter_core::StreamFinding]) -> Vec<proto::Findi
         .collect()
 }
 
+/// The proto match type of a core one, by name (`MATCH_TYPE_EXACT`): a
+/// match type the core gains (the enum is `#[non_exhaustive]`) needs its
+/// proto value of the same name, or it goes out as UNSPECIFIED.
 fn match_type(m: MatchType) -> proto::MatchType {
-    match m {
-        MatchType::Exact => proto::MatchType::Exact,
-        MatchType::Normalized => proto::MatchType::Normalized,
-        MatchType::Fuzzy => proto::MatchType::Fuzzy,
-    }
+    proto::MatchType::from_str_name(&format!("MATCH_TYPE_{}", m.as_str().to_ascii_uppercase()))
+        .unwrap_or(proto::MatchType::Unspecified)
 }
 
 /// BLOCK if a block-category word was found, else REVIEW if a review one

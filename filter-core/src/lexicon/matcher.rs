@@ -13,6 +13,7 @@ use crate::error::Error;
 /// than per byte and measured two to three times faster on Chinese text
 /// (see the README's lexicon table).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Engine {
     /// daachorse's charwise double-array Aho-Corasick automaton.
     #[default]
