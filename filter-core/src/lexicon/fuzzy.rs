@@ -178,9 +178,48 @@ impl FuzzyIndex {
         budget: &mut Budget,
         term: impl Fn(usize) -> (&'a [char], usize),
     ) -> Vec<Candidate> {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(Window, Vec<(usize, usize)>)> =
+                std::cell::RefCell::default();
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let (window, tried) = &mut *scratch;
+                tried.clear();
+                let out = self.candidates_in(text, exact, interrupt, budget, term, window, tried);
+                // One entry per window tried: a long text's list is let go.
+                if tried.capacity() > 1024 {
+                    *tried = Vec::new();
+                }
+                out
+            }
+            Err(_) => self.candidates_in(
+                text,
+                exact,
+                interrupt,
+                budget,
+                term,
+                &mut Window::default(),
+                &mut Vec::new(),
+            ),
+        })
+    }
+
+    /// [`FuzzyIndex::candidates_with`] with a window and a memory of tried
+    /// windows to reuse (a thread keeps them between scans: a window is a
+    /// term's length and a few characters, so they stay small).
+    #[allow(clippy::too_many_arguments)]
+    fn candidates_in<'a>(
+        &self,
+        text: &str,
+        exact: &[(usize, usize)],
+        interrupt: &Interrupt<'_>,
+        budget: &mut Budget,
+        term: impl Fn(usize) -> (&'a [char], usize),
+        window: &mut Window,
+        tried: &mut Vec<(usize, usize)>,
+    ) -> Vec<Candidate> {
         let mut out: Vec<Candidate> = Vec::new();
-        let mut window = Window::default();
-        let mut tried: Vec<(usize, usize)> = Vec::new();
         for m in self.pieces.find_overlapping_iter(text) {
             if interrupt.stop(0) {
                 break;

@@ -239,7 +239,35 @@ pub(crate) struct NormText {
 /// drops from the input, so only these marks carry it.
 pub(crate) const BARRIER: char = '\u{FFFF}';
 
+/// The most normalized text (in bytes) a thread keeps between scans: a
+/// prompt's scratch is reused, a large request's is given back.
+const SCRATCH_KEPT_BYTES: usize = 64 << 10;
+
 impl NormText {
+    /// Runs `f` with this thread's normalized-text scratch, so that a scan
+    /// of a prompt allocates none once the thread has scanned one of its
+    /// size; what a large text grew it to is released after (at most
+    /// [`SCRATCH_KEPT_BYTES`] of text, and its offset map, stay). A fresh
+    /// scratch if this thread's is in use.
+    pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut NormText) -> R) -> R {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<NormText> = std::cell::RefCell::default();
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut norm) => {
+                let r = f(&mut norm);
+                if norm.text.capacity() > SCRATCH_KEPT_BYTES {
+                    norm.text.clear();
+                    norm.orig.clear();
+                    norm.text.shrink_to(SCRATCH_KEPT_BYTES);
+                    norm.orig.shrink_to(SCRATCH_KEPT_BYTES);
+                }
+                r
+            }
+            Err(_) => f(&mut NormText::default()),
+        })
+    }
+
     /// Normalizes a term: noise removed.
     pub(crate) fn fill(&mut self, text: &str) {
         self.fill_text(text, None, 0);

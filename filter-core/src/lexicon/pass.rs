@@ -164,22 +164,23 @@ impl Lexicon {
             cursor.next = origin + text.len();
             return cursor.next;
         }
-        let mut norm = NormText::default();
-        norm.fill_text(text, Some(self.max_noise()), run_before);
-        let window = Window {
-            text,
-            norm: &norm,
-            origin,
-            finished,
-            categories,
-            interrupt,
-        };
-        let exact_pos = self.exact_pass(cursor, &window, out);
-        let mut frontier = cursor.next;
-        if let Some(fuzzy) = &self.fuzzy {
-            frontier = frontier.min(self.fuzzy_pass(fuzzy, cursor, &window, exact_pos, out));
-        }
-        frontier
+        NormText::with_scratch(|norm| {
+            norm.fill_text(text, Some(self.max_noise()), run_before);
+            let window = Window {
+                text,
+                norm,
+                origin,
+                finished,
+                categories,
+                interrupt,
+            };
+            let exact_pos = self.exact_pass(cursor, &window, out);
+            let mut frontier = cursor.next;
+            if let Some(fuzzy) = &self.fuzzy {
+                frontier = frontier.min(self.fuzzy_pass(fuzzy, cursor, &window, exact_pos, out));
+            }
+            frontier
+        })
     }
 
     /// The leftmost-longest loop over the normalized text, resumed where it
