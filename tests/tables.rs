@@ -20,39 +20,32 @@ fn the_t2s_table_regenerates_byte_for_byte() {
         String::from_utf8_lossy(&source.stderr)
     );
     let source = String::from_utf8(source.stdout).unwrap();
-    let out = Command::new(&python)
+    let generator = Command::new(&python)
         .arg(workspace().join("filter-core/tools/gen_t2s_table.py"))
         .arg(source.trim())
-        .output()
-        .expect("the generator runs");
+        .output();
+    assert_regenerates(generator, "filter-core/src/lexicon/t2s_table.rs");
+}
+
+/// The generator ran, and its output is the checked-in `table` byte for byte.
+fn assert_regenerates(generator: std::io::Result<std::process::Output>, table: &str) {
+    let out = generator.expect("the generator runs");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let checked_in =
-        std::fs::read(workspace().join("filter-core/src/lexicon/t2s_table.rs")).unwrap();
+    let checked_in = std::fs::read(workspace().join(table)).unwrap();
     assert!(
         out.stdout == checked_in,
-        "filter-core/src/lexicon/t2s_table.rs differs from what its generator makes"
+        "{table} differs from what its generator makes"
     );
 }
 
 #[test]
 fn the_confusables_table_regenerates_byte_for_byte() {
-    let out = Command::new(env!("CARGO_BIN_EXE_gen_confusables"))
-        .output()
-        .expect("the generator runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let checked_in =
-        std::fs::read(workspace().join("filter-core/src/lexicon/confusables_table.rs")).unwrap();
-    assert!(
-        out.stdout == checked_in,
-        "filter-core/src/lexicon/confusables_table.rs differs from what its generator makes: \
-         cargo run -q -p contentfilter-tests --bin gen_confusables > filter-core/src/lexicon/confusables_table.rs"
-    );
+    // Regenerate with:
+    // cargo run -q -p contentfilter-tests --bin gen_confusables > filter-core/src/lexicon/confusables_table.rs
+    let generator = Command::new(env!("CARGO_BIN_EXE_gen_confusables")).output();
+    assert_regenerates(generator, "filter-core/src/lexicon/confusables_table.rs");
 }

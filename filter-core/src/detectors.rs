@@ -240,7 +240,9 @@ impl Detectors {
     /// Gives each personal-data finding its confidence from its context,
     /// then drops those below `min` and those the allow list names.
     pub(crate) fn judge(&self, findings: &mut Vec<Finding<'_>>, min: f32) {
-        JudgeScratch::with(|scratch| findings.retain_mut(|f| self.judge_one(f, min, scratch)));
+        crate::scratch::with(&JUDGE_SCRATCH, |scratch| {
+            findings.retain_mut(|f| self.judge_one(f, min, scratch))
+        });
     }
 
     /// Gives `f` its confidence; whether it is reported.
@@ -313,20 +315,13 @@ pub(crate) struct JudgeScratch {
     norm: NormText,
 }
 
-impl JudgeScratch {
-    /// Runs `f` with this thread's scratch, so that judging allocates
-    /// nothing once a thread has judged a window of the largest size (a
-    /// window is at most 64 characters each side of a value, so what it
-    /// keeps is small). A fresh scratch if this thread's is in use.
-    pub(crate) fn with<R>(f: impl FnOnce(&mut JudgeScratch) -> R) -> R {
-        thread_local! {
-            static SCRATCH: RefCell<JudgeScratch> = RefCell::default();
-        }
-        SCRATCH.with(|s| match s.try_borrow_mut() {
-            Ok(mut s) => f(&mut s),
-            Err(_) => f(&mut JudgeScratch::default()),
-        })
-    }
+impl crate::scratch::Scratch for JudgeScratch {}
+
+thread_local! {
+    /// Judging allocates nothing once a thread has judged a window of the
+    /// largest size (at most 64 characters each side of a value, so what
+    /// it keeps is small).
+    pub(crate) static JUDGE_SCRATCH: RefCell<JudgeScratch> = RefCell::default();
 }
 
 /// `detectors.toml`.

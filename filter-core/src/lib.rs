@@ -129,6 +129,7 @@ mod pii;
 mod pseudonym;
 mod redact;
 mod scanner;
+mod scratch;
 #[cfg(feature = "serde")]
 mod serde_impls;
 mod stream;

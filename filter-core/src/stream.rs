@@ -524,7 +524,7 @@ fn judge(
 ) -> usize {
     let before = std::mem::take(awaiting);
     let all = before.iter().map(|d| d.attach(buf, origin)).chain(found);
-    crate::detectors::JudgeScratch::with(|scratch| {
+    crate::scratch::with(&crate::detectors::JUDGE_SCRATCH, |scratch| {
         for mut f in all {
             if !judges.detectors.has_context_after(&f, finished) {
                 awaiting.push(f.detach(origin));

@@ -8,6 +8,7 @@
 //! when not, 2 on bad arguments. A closed output pipe (`scan | head`)
 //! ends a command quietly with status 0.
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -471,26 +472,17 @@ fn scan(args: &ScanArgs) -> Result<bool, CliError> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut any = false;
-    if files.len() == 1 {
+    if let [file] = &files[..] {
         // One input: findings go straight to the output as they are written.
-        let input = read_input(&files[0])?;
-        let text = input.text()?;
-        let findings = scanner.scan_with(text, &options);
-        any = !findings.is_empty();
-        print_findings(&mut out, &input.name, text, &findings, args.format)
-            .map_err(CliError::output)?;
+        any = scan_file(file, &scanner, &options, args.format, &mut out)?;
     } else {
         parallel::ordered(
             &files,
             args.threads.get(),
             |path| {
-                let input = read_input(path)?;
-                let text = input.text()?;
-                let findings = scanner.scan_with(text, &options);
                 let mut lines = Vec::new();
-                print_findings(&mut lines, &input.name, text, &findings, args.format)
-                    .map_err(CliError::output)?;
-                Ok((!findings.is_empty(), lines))
+                let found = scan_file(path, &scanner, &options, args.format, &mut lines)?;
+                Ok((found, lines))
             },
             |done: Result<(bool, Vec<u8>), CliError>| {
                 let (found, lines) = done?;
@@ -501,6 +493,21 @@ fn scan(args: &ScanArgs) -> Result<bool, CliError> {
     }
     out.flush().map_err(CliError::output)?;
     Ok(any)
+}
+
+/// Reads, scans and prints one input; whether something was found.
+fn scan_file(
+    path: &std::path::Path,
+    scanner: &Scanner,
+    options: &ScanOptions,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<bool, CliError> {
+    let input = read_input(path)?;
+    let text = input.text()?;
+    let findings = scanner.scan_with(text, options);
+    print_findings(out, &input.name, text, &findings, format).map_err(CliError::output)?;
+    Ok(!findings.is_empty())
 }
 
 fn print_findings(
@@ -610,9 +617,18 @@ fn redact(args: &RedactArgs) -> Result<(), CliError> {
             let input = read_input(path)?;
             let text = input.text()?;
             let findings = scanner.scan_with(text, &options);
-            Ok(policy.apply(text, &findings).into_owned())
+            // Nothing replaced: the input goes out as it came, not copied.
+            let redacted = match policy.apply(text, &findings) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(redacted) => Some(redacted),
+            };
+            Ok((input, redacted))
         },
-        |done: Result<String, CliError>| out.write_all(done?.as_bytes()).map_err(CliError::output),
+        |done: Result<(Input, Option<String>), CliError>| {
+            let (input, redacted) = done?;
+            let bytes = redacted.as_ref().map_or(&input.bytes[..], |r| r.as_bytes());
+            out.write_all(bytes).map_err(CliError::output)
+        },
     )?;
     out.flush().map_err(CliError::output)
 }

@@ -178,37 +178,13 @@ impl FuzzyIndex {
         budget: &mut Budget,
         term: impl Fn(usize) -> (&'a [char], usize),
     ) -> Vec<Candidate> {
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<(Window, Vec<(usize, usize)>)> =
-                std::cell::RefCell::default();
-        }
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => {
-                let (window, tried) = &mut *scratch;
-                tried.clear();
-                let out = self.candidates_in(text, exact, interrupt, budget, term, window, tried);
-                // One entry per window tried: a long text's list is let go.
-                if tried.capacity() > 1024 {
-                    *tried = Vec::new();
-                }
-                out
-            }
-            Err(_) => self.candidates_in(
-                text,
-                exact,
-                interrupt,
-                budget,
-                term,
-                &mut Window::default(),
-                &mut Vec::new(),
-            ),
+        crate::scratch::with(&FUZZY_SCRATCH, |scratch| {
+            scratch.tried.clear();
+            self.candidates_in(text, exact, interrupt, budget, term, scratch)
         })
     }
 
-    /// [`FuzzyIndex::candidates_with`] with a window and a memory of tried
-    /// windows to reuse (a thread keeps them between scans: a window is a
-    /// term's length and a few characters, so they stay small).
-    #[allow(clippy::too_many_arguments)]
+    /// [`FuzzyIndex::candidates_with`] in a thread's scratch.
     fn candidates_in<'a>(
         &self,
         text: &str,
@@ -216,9 +192,9 @@ impl FuzzyIndex {
         interrupt: &Interrupt<'_>,
         budget: &mut Budget,
         term: impl Fn(usize) -> (&'a [char], usize),
-        window: &mut Window,
-        tried: &mut Vec<(usize, usize)>,
+        scratch: &mut FuzzyScratch,
     ) -> Vec<Candidate> {
+        let FuzzyScratch { window, tried } = scratch;
         let mut out: Vec<Candidate> = Vec::new();
         for m in self.pieces.find_overlapping_iter(text) {
             if interrupt.stop(0) {
@@ -267,6 +243,27 @@ impl FuzzyIndex {
         out.dedup();
         out
     }
+}
+
+/// What candidate search reuses from call to call: a window is a term's
+/// length and a few characters, so it stays small; the memory of tried
+/// windows (one entry per window) is let go after a long text.
+#[derive(Default)]
+struct FuzzyScratch {
+    window: Window,
+    tried: Vec<(usize, usize)>,
+}
+
+impl crate::scratch::Scratch for FuzzyScratch {
+    fn trim(&mut self) {
+        if self.tried.capacity() > 1024 {
+            self.tried = Vec::new();
+        }
+    }
+}
+
+thread_local! {
+    static FUZZY_SCRATCH: std::cell::RefCell<FuzzyScratch> = std::cell::RefCell::default();
 }
 
 /// The characters around a piece hit, reused from hit to hit.

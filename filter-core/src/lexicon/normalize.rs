@@ -243,31 +243,25 @@ pub(crate) const BARRIER: char = '\u{FFFF}';
 /// prompt's scratch is reused, a large request's is given back.
 const SCRATCH_KEPT_BYTES: usize = 64 << 10;
 
-impl NormText {
-    /// Runs `f` with this thread's normalized-text scratch, so that a scan
-    /// of a prompt allocates none once the thread has scanned one of its
-    /// size; what a large text grew it to is released after (at most
-    /// [`SCRATCH_KEPT_BYTES`] of text, and its offset map, stay). A fresh
-    /// scratch if this thread's is in use.
-    pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut NormText) -> R) -> R {
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<NormText> = std::cell::RefCell::default();
+/// A large text's copy is given back after its scan: at most
+/// [`SCRATCH_KEPT_BYTES`] of text, and its offset map, stay.
+impl crate::scratch::Scratch for NormText {
+    fn trim(&mut self) {
+        if self.text.capacity() > SCRATCH_KEPT_BYTES {
+            self.text.clear();
+            self.orig.clear();
+            self.text.shrink_to(SCRATCH_KEPT_BYTES);
+            self.orig.shrink_to(SCRATCH_KEPT_BYTES);
         }
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut norm) => {
-                let r = f(&mut norm);
-                if norm.text.capacity() > SCRATCH_KEPT_BYTES {
-                    norm.text.clear();
-                    norm.orig.clear();
-                    norm.text.shrink_to(SCRATCH_KEPT_BYTES);
-                    norm.orig.shrink_to(SCRATCH_KEPT_BYTES);
-                }
-                r
-            }
-            Err(_) => f(&mut NormText::default()),
-        })
     }
+}
 
+thread_local! {
+    /// The normalized text of the lexicon pass.
+    pub(crate) static NORM_SCRATCH: std::cell::RefCell<NormText> = std::cell::RefCell::default();
+}
+
+impl NormText {
     /// Normalizes a term: noise removed.
     pub(crate) fn fill(&mut self, text: &str) {
         self.fill_text(text, None, 0);
@@ -312,22 +306,21 @@ impl NormText {
                 self.text.push(n);
                 self.orig.resize(self.orig.len() + n.len_utf8(), at);
                 run = 0;
+            } else if entry != SLOW {
+                // NOISE or DROP.
+                run = self.noise(run, barrier, at);
             } else {
                 let c = char::from_u32(u).expect("valid UTF-8");
-                match if entry == SLOW {
-                    normalize_char(c)
-                } else {
-                    classify(c)
-                } {
+                match normalize_char(c) {
                     Norm::Drop | Norm::Noise => run = self.noise(run, barrier, at),
                     Norm::One(n) => {
                         self.text.push(n);
-                        self.orig.extend(std::iter::repeat_n(at, n.len_utf8()));
+                        self.orig.resize(self.orig.len() + n.len_utf8(), at);
                         run = 0;
                     }
                     Norm::Many(s) => {
                         self.text.push_str(&s);
-                        self.orig.extend(std::iter::repeat_n(at, s.len()));
+                        self.orig.resize(self.orig.len() + s.len(), at);
                         run = 0;
                     }
                 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use super::fuzzy::FuzzyIndex;
-use super::normalize::{classify, Norm, NormText};
+use super::normalize::{classify, Norm, NormText, NORM_SCRATCH};
 use super::Lexicon;
 use crate::finding::{Finding, MatchType};
 use crate::limits::Interrupt;
@@ -164,7 +164,7 @@ impl Lexicon {
             cursor.next = origin + text.len();
             return cursor.next;
         }
-        NormText::with_scratch(|norm| {
+        crate::scratch::with(&NORM_SCRATCH, |norm| {
             norm.fill_text(text, Some(self.max_noise()), run_before);
             let window = Window {
                 text,
