@@ -83,6 +83,49 @@ fn main() {
         };
         println!("alloc/{name}: {blocks:.1} allocations, {bytes:.0} bytes per call");
     }
+    peak_per_size(&with_words);
+}
+
+/// The most heap a scan of a large text holds at once, beyond the text
+/// itself, for texts of growing size: scratch (bounded by the word pass's
+/// window) and the findings. Sizes ascend, so that each call's peak is
+/// the process's new peak, which is all dhat reports (checked).
+fn peak_per_size(scanner: &Scanner) {
+    let corpus = data("corpus_zh_2m.txt");
+    for kib in [64, 1024, 4096] {
+        let mut text = String::with_capacity(kib << 10);
+        while text.len() < kib << 10 {
+            let room = (kib << 10) - text.len();
+            let mut cut = room.min(corpus.len());
+            while !corpus.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            if cut == 0 {
+                break;
+            }
+            text.push_str(&corpus[..cut]);
+        }
+        // A fresh thread: its scratch starts empty and goes with it.
+        let (peak, findings) = std::thread::scope(|s| {
+            s.spawn(|| {
+                let before = dhat::HeapStats::get();
+                let findings = black_box(scanner.scan(&text)).len();
+                let after = dhat::HeapStats::get();
+                assert!(
+                    after.max_bytes > before.max_bytes,
+                    "the scan of the larger text set no new peak: the figure would be wrong"
+                );
+                (after.max_bytes - before.curr_bytes, findings)
+            })
+            .join()
+            .expect("the scan thread")
+        });
+        println!(
+            "alloc/peak, scan of {kib} KiB, bundled word lists: {:.2} MiB above the text \
+             ({findings} findings)",
+            peak as f64 / f64::from(1 << 20)
+        );
+    }
 }
 
 /// The bundled lists, as `serve` and `scan` load them by default.

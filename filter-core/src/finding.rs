@@ -218,6 +218,14 @@ impl<'h> Finding<'h> {
         )
     }
 
+    /// Moves a finding made in a window of `haystack` that starts at byte
+    /// `origin` onto the whole of `haystack`.
+    pub(crate) fn rebase(&mut self, haystack: &'h str, origin: usize) {
+        self.haystack = haystack;
+        self.start += origin;
+        self.end += origin;
+    }
+
     /// This finding apart from its haystack, at absolute offsets (the
     /// haystack starting at `origin`), for a stream that outlives windows.
     pub(crate) fn detach(&self, origin: usize) -> Detached {

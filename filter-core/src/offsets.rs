@@ -79,6 +79,15 @@ pub(crate) fn floor_char(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// The first char boundary of `text` at or after byte `i` (at most its
+/// length).
+pub(crate) fn ceil_char(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
 /// Counts code points and 4-byte (surrogate pair) code points in whole UTF-8.
 fn count(bytes: &[u8]) -> (usize, usize) {
     // A char starts at every byte that is not a continuation byte (10xxxxxx)

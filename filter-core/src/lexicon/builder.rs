@@ -220,6 +220,12 @@ impl LexiconBuilder {
                 .map(|p| p.chars.len())
                 .max()
                 .unwrap_or(0),
+            longest_norm_bytes: terms
+                .spellings
+                .iter()
+                .map(|p| p.norm.len())
+                .max()
+                .unwrap_or(0),
             patterns: terms.patterns,
             spellings: terms.spellings,
             categories,

@@ -90,6 +90,9 @@ pub struct Lexicon {
     allow_max_bytes: usize,
     fuzzy: Option<FuzzyIndex>,
     longest_term_chars: usize,
+    /// The longest spelling's normalized form, in bytes (read by every
+    /// window of a scan: kept, not computed from 100k spellings each time).
+    longest_norm_bytes: usize,
     warnings: Vec<Warning>,
     /// None: the built-in rules (the context words' own lexicon has none).
     detectors: Option<Detectors>,
@@ -231,13 +234,7 @@ impl Lexicon {
     /// term at the same start, an allowed term around it, the next
     /// character for the word boundary.
     fn lookahead(&self) -> usize {
-        let longest = self
-            .spellings
-            .iter()
-            .map(|p| p.norm.len())
-            .max()
-            .unwrap_or(0);
-        longest + self.allow_max_bytes + 4
+        self.longest_norm_bytes + self.allow_max_bytes + 4
     }
 
     /// Normalized bytes past a fuzzy window's start that deciding it may

@@ -7,10 +7,16 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use super::fuzzy::FuzzyIndex;
-use super::normalize::{classify, Norm, NormText, NORM_SCRATCH};
+use super::normalize::{classify, noise_run_after, Norm, NormText, NORM_SCRATCH};
 use super::Lexicon;
 use crate::finding::{Finding, MatchType};
 use crate::limits::Interrupt;
+use crate::offsets::{ceil_char, floor_char};
+
+/// The text a whole-text scan normalizes at a time: its scratch (the
+/// normalized copy and its offset map, about five bytes per byte) stays
+/// within what a thread keeps between scans, however long the text.
+pub(crate) const WINDOW_BYTES: usize = 64 << 10;
 
 /// Where the matcher is in a text that may still grow, in absolute byte
 /// offsets. A whole text is one run from the default cursor; a stream runs
@@ -96,10 +102,70 @@ impl Lexicon {
         interrupt: &Interrupt<'_>,
         out: &mut Vec<Finding<'h>>,
     ) {
+        let least = WINDOW_BYTES.max(2 * self.hold_back_bytes());
+        self.find_in_windows(text, categories, interrupt, least, out);
+    }
+
+    /// [`Lexicon::find_into`] over windows of `least` bytes or more past
+    /// the context each needs, each resumed from the cursor the last left:
+    /// the same words as one pass over the whole text, in bounded scratch.
+    pub(crate) fn find_in_windows<'h>(
+        &self,
+        text: &'h str,
+        categories: Option<&BTreeSet<String>>,
+        interrupt: &Interrupt<'_>,
+        least: usize,
+        out: &mut Vec<Finding<'h>>,
+    ) {
         let first = out.len();
         let mut cursor = LexCursor::default();
-        self.advance(&mut cursor, text, 0, 0, true, categories, interrupt, out);
+        let context = self.context_bytes();
+        let (mut start, mut end, mut run_before, mut size) = (0usize, 0usize, 0, least);
+        loop {
+            // Each window reaches past the last (the cursor may be anywhere
+            // in the last), by at least `size`; a window that decides
+            // nothing is followed by one twice as long.
+            let want = start.saturating_add(context + size).max(end + 1);
+            end = ceil_char(text, want.min(text.len()));
+            let finished = end == text.len();
+            let before = out.len();
+            let frontier = self.advance(
+                &mut cursor,
+                &text[start..end],
+                start,
+                run_before,
+                finished,
+                categories,
+                interrupt,
+                out,
+            );
+            for f in &mut out[before..] {
+                f.rebase(text, start);
+            }
+            if finished || interrupt.stop(out.len()) {
+                break;
+            }
+            let next = floor_char(text, frontier.saturating_sub(context)).max(start);
+            if next == start {
+                size = size.saturating_mul(2);
+                continue;
+            }
+            run_before = noise_run_after(&text[start..next], run_before);
+            (start, size) = (next, least);
+        }
         out[first..].sort_by_key(|f| f.start());
+    }
+
+    /// The words of `text` in one pass over all of it: the reference the
+    /// windowed pass is held to.
+    #[cfg(test)]
+    pub(crate) fn find_in_one_pass<'h>(&self, text: &'h str) -> Vec<Finding<'h>> {
+        let mut out = Vec::new();
+        let mut cursor = LexCursor::default();
+        let none = Interrupt::none();
+        self.advance(&mut cursor, text, 0, 0, true, None, &none, &mut out);
+        out.sort_by_key(|f| f.start());
+        out
     }
 
     /// Calls `on_word` with the original span and the category of each
@@ -146,8 +212,10 @@ impl Lexicon {
     ///
     /// `run_before` is the run of noise and invisible characters just
     /// before `text`. `text` must start at least [`Lexicon::context_bytes`]
-    /// before the cursor (or at the beginning of the stream). When
-    /// `interrupt` says stop, the passes stop where they are.
+    /// before the cursor (or at the beginning of the stream) and reach at
+    /// least as far as the text of the call before (the cursor may be
+    /// anywhere in that). When `interrupt` says stop, the passes stop where
+    /// they are.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn advance<'h>(
         &self,

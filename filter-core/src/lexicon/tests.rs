@@ -381,6 +381,24 @@ mod reference {
         out
     }
 
+    /// Terms of every kind of match: exact, through noise and traditional
+    /// script, fuzzy, allowed, and a strict noise limit.
+    fn windows_lexicon() -> Lexicon {
+        LexiconBuilder::new()
+            .term("fraud", "代开发票")
+            .term("fraud", "办理假学历证书")
+            .term("gambling", "网络赌博")
+            .term("gambling", "赌博")
+            .term("adult", "sex")
+            .term("spam", "免费领取超级大礼包")
+            .category("strict", CategoryOptions::new().max_noise(1).fuzzy(false))
+            .term("strict", "刷单")
+            .allow("大麻哈鱼")
+            .term("drugs", "大麻")
+            .build()
+            .unwrap()
+    }
+
     fn alphabet() -> impl Strategy<Value = String> {
         proptest::collection::vec(
             prop_oneof![
@@ -421,6 +439,26 @@ mod reference {
                 let got: Vec<(usize, usize)> = lx.find(&text).iter().map(|f| (f.start(), f.end())).collect();
                 prop_assert_eq!(&got, &want, "{:?} {:?} {:?}", engine, terms, text);
             }
+        }
+
+        /// A whole text read in windows (of any size, down to a byte past
+        /// the context) gives the words one pass over all of it gives,
+        /// exact and fuzzy, spans and all.
+        #[test]
+        fn windows_equal_one_pass(
+            text in crate::test_texts::text(24),
+            least in prop_oneof![1usize..64, 64usize..600],
+        ) {
+            let lx = windows_lexicon();
+            let whole = lx.find_in_one_pass(&text);
+            let mut windowed = Vec::new();
+            lx.find_in_windows(&text, None, &crate::limits::Interrupt::none(), least, &mut windowed);
+            let key = |f: &Finding<'_>| (f.start(), f.end(), f.term().map(str::to_owned), f.match_type(), f.edit_distance());
+            prop_assert_eq!(
+                windowed.iter().map(key).collect::<Vec<_>>(),
+                whole.iter().map(key).collect::<Vec<_>>(),
+                "{:?} in windows of {}", text, least
+            );
         }
 
         #[test]

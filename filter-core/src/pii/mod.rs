@@ -1,9 +1,11 @@
 //! The personal-data detectors and the single pass that drives them.
 //!
-//! Numbers and email addresses are found in one pass over the bytes. The
-//! pass skips eight bytes at a time until a word holds an ASCII digit, an
-//! `@`, or the lead byte of a full-width form (`０`-`９` are `EF BC 90`-`99`),
-//! so Chinese text without numbers costs little more than reading it.
+//! Numbers, email addresses and token forms are found in one pass over the
+//! bytes. The pass skips 32 bytes at a time (with vector instructions
+//! where the CPU has them, see `blocks`) until a block holds a byte that
+//! may start something: an ASCII digit or capital, an `@` or `:`, or a
+//! full-width digit or capital (`０`-`９` are `EF BC 90`-`99`), so Chinese
+//! text without numbers costs little more than reading it.
 //! Secrets are found from their literal prefixes by an Aho-Corasick
 //! automaton with a SIMD prefilter.
 
@@ -18,6 +20,7 @@ pub(crate) mod passport;
 pub(crate) mod phone;
 pub(crate) mod plate;
 pub(crate) mod secret;
+mod stops;
 mod token;
 pub(crate) mod uscc;
 pub(crate) mod vin;
@@ -29,6 +32,7 @@ use crate::offsets::floor_char;
 pub(crate) use self::date::Ymd;
 use self::number::NumberFinder;
 use self::secret::SecretFinder;
+use self::stops::{Block, Stops};
 pub(crate) use self::token::TokenRule;
 use self::token::{starts_token, Token};
 
@@ -115,120 +119,6 @@ impl PiiDetectors {
         PiiDetectors {
             secrets: SecretFinder::new(),
         }
-    }
-}
-
-/// The bytes the pass stops at.
-///
-/// The block scan tests a superset, cheap to compute: one range of ASCII
-/// bytes holding every ASCII stop that is on (digits, `:`, `@` and
-/// capitals are neighbours: 0x30-0x5A), and full-width forms EF BC 90-BA
-/// (digits, capitals and a few punctuation marks between them). Each
-/// candidate is then checked exactly, so a `;` or a full-width `？` costs
-/// one check, not a step of the pass.
-#[derive(Clone, Copy)]
-struct Stops {
-    /// Digits, ASCII and full-width (numbers, and tokens that start with one).
-    digits: bool,
-    /// `@` (emails).
-    at: bool,
-    /// Capitals, ASCII and full-width (tokens that start with one).
-    upper: bool,
-    /// `:` (IPv6 addresses that start with a small letter or `::`).
-    colon: bool,
-    /// The ASCII range tested, `lo..=hi` (empty when `lo > hi`).
-    lo: u8,
-    hi: u8,
-}
-
-/// Bytes the block scan tests at a time, and the bytes one block looks at:
-/// the block and the two bytes after it that a full-width form's last
-/// byte may need.
-const BLOCK: usize = 32;
-const WINDOW: usize = BLOCK + 2;
-
-impl Stops {
-    fn new(digits: bool, at: bool, upper: bool, colon: bool) -> Stops {
-        let ranges = [
-            (digits, b'0', b'9'),
-            (colon, b':', b':'),
-            (at, b'@', b'@'),
-            (upper, b'A', b'Z'),
-        ];
-        let on = ranges.iter().filter(|r| r.0);
-        let lo = on.clone().map(|r| r.1).min().unwrap_or(1);
-        let hi = on.map(|r| r.2).max().unwrap_or(0);
-        Stops {
-            digits,
-            at,
-            upper,
-            colon,
-            lo,
-            hi,
-        }
-    }
-
-    /// Whether the byte at `i` is a stop.
-    #[inline(always)]
-    fn byte(self, bytes: &[u8], i: usize) -> bool {
-        let b = bytes[i];
-        let full_width = |lo: u8, hi: u8| {
-            b == 0xEF
-                && bytes.get(i + 1) == Some(&0xBC)
-                && bytes.get(i + 2).is_some_and(|c| (lo..=hi).contains(c))
-        };
-        (self.digits && (b.is_ascii_digit() || full_width(0x90, 0x99)))
-            || (self.upper && (b.is_ascii_uppercase() || full_width(0xA1, 0xBA)))
-            || (self.at && b == b'@')
-            || (self.colon && b == b':')
-    }
-
-    /// Bit `k` set when byte `k` of the block at the start of `w` may be a
-    /// stop: a plain loop over a fixed array, which the compiler turns
-    /// into vector compares and a byte mask (16 or 32 bytes at a time), so
-    /// that the long stretches of text with no candidate cost a fraction
-    /// of a cycle per byte and each candidate is one bit.
-    #[inline(always)]
-    fn block_candidates(self, w: &[u8; WINDOW]) -> u32 {
-        let span = self.hi.wrapping_sub(self.lo);
-        let ascii_on = u8::from(self.lo <= self.hi);
-        let wide_on = u8::from(self.digits || self.upper);
-        let mut flags = [0u8; BLOCK];
-        for k in 0..BLOCK {
-            let ascii = u8::from(w[k].wrapping_sub(self.lo) <= span) & ascii_on;
-            let wide = u8::from(w[k] == 0xEF)
-                & u8::from(w[k + 1] == 0xBC)
-                & u8::from(w[k + 2].wrapping_sub(0x90) <= 0xBA - 0x90)
-                & wide_on;
-            flags[k] = ascii | wide;
-        }
-        // Each byte of `flags` is 0 or 1: a multiply gathers eight of them
-        // into the top byte of a word, one bit each.
-        let mut bits = 0u32;
-        for (n, chunk) in flags.chunks_exact(8).enumerate() {
-            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            if word != 0 {
-                bits |= ((word.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32) << (8 * n);
-            }
-        }
-        bits
-    }
-
-    /// The first position at or after `i` holding a stop.
-    #[inline(always)]
-    fn next(self, bytes: &[u8], mut i: usize) -> Option<usize> {
-        while let Some(w) = bytes.get(i..i + WINDOW) {
-            let mut bits = self.block_candidates(w.try_into().expect("a window"));
-            while bits != 0 {
-                let j = i + bits.trailing_zeros() as usize;
-                if self.byte(bytes, j) {
-                    return Some(j);
-                }
-                bits &= bits - 1;
-            }
-            i += BLOCK;
-        }
-        (i..bytes.len()).find(|&j| self.byte(bytes, j))
     }
 }
 
@@ -413,8 +303,9 @@ fn numbers_and_emails<'h>(
         cursor.skipping_run = i == bytes.len() && !pass.finished;
     }
     let mut blocked = None;
+    let mut block = Block::default();
     while !cursor.skipping_run && !pass.interrupt.stop(out.len()) {
-        let Some(j) = stops.next(bytes, i) else {
+        let Some(j) = stops.next(&mut block, bytes, i) else {
             i = bytes.len();
             break;
         };
@@ -693,62 +584,4 @@ fn undecided_from(
     }
     let email = cursor.last_email_end.max(at - local);
     email.min(at - prefix)
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    proptest! {
-        /// Eight bytes at a time finds the stop the byte-by-byte rule finds,
-        /// from every position, for every selection of stops.
-        #[test]
-        fn the_word_at_a_time_finder_agrees_with_the_bytes(
-            pieces in proptest::collection::vec(prop_oneof![
-                Just("0".to_string()), Just("9".to_string()), Just("5".to_string()),
-                Just("/".to_string()), Just(":".to_string()), Just("@".to_string()),
-                Just("０".to_string()), Just("９".to_string()), Just("，".to_string()),
-                Just("（".to_string()), Just("中".to_string()), Just("a".to_string()),
-                Just("\u{ef}".to_string()), "[a-z ]{1,20}", "[中文字]{1,8}",
-                Just("A".to_string()), Just("Z".to_string()), Just("Ａ".to_string()),
-                Just("Ｚ".to_string()), Just(":".to_string()), Just("[".to_string()),
-                Just("@".to_string()), Just("＠".to_string()), Just("［".to_string()),
-                // Candidates of the cheap test that are no stops.
-                Just(";".to_string()), Just("?".to_string()), Just("：".to_string()),
-                Just("？".to_string()), Just("；".to_string()),
-            ], 0..40),
-            digits in any::<bool>(),
-            at in any::<bool>(),
-            upper in any::<bool>(),
-            colon in any::<bool>(),
-        ) {
-            let text = pieces.concat();
-            let bytes = text.as_bytes();
-            let stops = Stops::new(digits, at, upper, colon);
-            for i in 0..=bytes.len() {
-                let want = (i..bytes.len()).find(|&j| stops.byte(bytes, j));
-                prop_assert_eq!(stops.next(bytes, i), want, "from {} in {:?}", i, text);
-            }
-        }
-    }
-
-    /// Each byte of a block sets its own bit, whatever its position: the
-    /// multiply that gathers the flags may not carry into a neighbour.
-    #[test]
-    fn every_position_of_a_block_sets_its_own_bit() {
-        let stops = Stops::new(true, true, true, true);
-        for k in 0..BLOCK {
-            for pair in [[b'a', b'5'], [b'5', b'a'], [b'a', b'@'], [b'Q', b'z']] {
-                let mut w = [pair[0]; WINDOW];
-                w[k] = pair[1];
-                let want: u32 = (0..BLOCK)
-                    .filter(|&i| stops.byte(&w, i))
-                    .map(|i| 1 << i)
-                    .sum();
-                assert_eq!(stops.block_candidates(&w), want, "{pair:?} at {k}");
-            }
-        }
-    }
 }
