@@ -253,11 +253,30 @@ pub(crate) fn classify(c: char) -> Norm {
 
 /// Normalized text: noise and invisible characters removed, every byte
 /// mapped back to the start of its original character.
+///
+/// The map is kept as spans, not a number per byte: most characters keep
+/// their length (unchanged Chinese, lower-case letters, digits, capitals,
+/// traditional forms), so a run of them maps byte for byte and is one span;
+/// only a character whose normalized form has another length (full width,
+/// `⑩`) and the text after dropped noise start new ones. Building the text
+/// then writes little more than the text itself.
 #[derive(Debug, Default)]
 pub(crate) struct NormText {
     pub(crate) text: String,
-    /// For each byte of `text`, the original byte offset of its character.
-    pub(crate) orig: Vec<u32>,
+    spans: Vec<Span>,
+    /// The span of the last look-up.
+    hint: std::cell::Cell<usize>,
+}
+
+/// Where a piece of the normalized text came from: from normalized byte
+/// `norm` (up to the next span) bytes map to the original text from byte
+/// `orig`, byte for byte, or, when `whole`, all to the one original
+/// character at `orig`.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    norm: u32,
+    orig: u32,
+    whole: bool,
 }
 
 /// Marks, in normalized text, a run of noise longer than any category
@@ -271,14 +290,14 @@ pub(crate) const BARRIER: char = '\u{FFFF}';
 const SCRATCH_KEPT_BYTES: usize = 128 << 10;
 
 /// A large text's copy is given back after its scan: at most
-/// [`SCRATCH_KEPT_BYTES`] of text, and its offset map, stay.
+/// [`SCRATCH_KEPT_BYTES`] of text, and its spans, stay.
 impl crate::scratch::Scratch for NormText {
     fn trim(&mut self) {
         if self.text.capacity() > SCRATCH_KEPT_BYTES {
             self.text.clear();
-            self.orig.clear();
+            self.spans.clear();
             self.text.shrink_to(SCRATCH_KEPT_BYTES);
-            self.orig.shrink_to(SCRATCH_KEPT_BYTES);
+            self.spans.shrink_to(SCRATCH_KEPT_BYTES / 16);
         }
     }
 }
@@ -305,78 +324,181 @@ impl NormText {
         mut run: usize,
     ) -> usize {
         self.text.clear();
-        self.orig.clear();
+        self.spans.clear();
+        self.hint.set(0);
         self.text.reserve(text.len());
-        self.orig.reserve(text.len());
         let table = bmp_table();
         let bytes = text.as_bytes();
+        // Characters written as they are (small letters, digits, unchanged
+        // ideographs) are copied a run at a time, from `verbatim` to `i`.
+        let mut verbatim = 0;
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
-            let at = i as u32;
-            // ASCII: letters fold, digits stay, the rest is noise.
             if b < 0x80 {
-                i += 1;
-                if b.is_ascii_alphanumeric() {
-                    self.text.push(char::from(b.to_ascii_lowercase()));
-                    self.orig.push(at);
+                if b.is_ascii_lowercase() || b.is_ascii_digit() {
+                    i += 1;
+                    run = 0;
+                    continue;
+                }
+                self.copy(text, verbatim, i);
+                if b.is_ascii_uppercase() {
+                    self.push_char(char::from(b.to_ascii_lowercase()), i, 1);
                     run = 0;
                 } else {
-                    run = self.noise(run, barrier, at);
+                    run = self.noise(run, barrier, i);
                 }
+                i += 1;
+                verbatim = i;
                 continue;
             }
             let (u, width) = decode(bytes, i);
             if unchanged_ideograph(u) {
                 // Most of Chinese text: one bit in a small set, not a read
                 // of the large table.
-                self.text.push_str(&text[i..i + 3]);
-                self.orig.extend([at, at, at]);
-                run = 0;
                 i += 3;
+                run = 0;
                 continue;
             }
+            self.copy(text, verbatim, i);
             let entry = if u < 0x10000 { table[u as usize] } else { SLOW };
             if is_char_entry(entry) {
                 let n = char::from_u32(u32::from(entry)).expect("the table holds chars");
-                self.text.push(n);
-                self.orig.resize(self.orig.len() + n.len_utf8(), at);
+                self.push_char(n, i, width);
                 run = 0;
             } else if entry != SLOW {
                 // NOISE or DROP.
-                run = self.noise(run, barrier, at);
+                run = self.noise(run, barrier, i);
             } else {
                 let c = char::from_u32(u).expect("valid UTF-8");
                 match normalize_char(c) {
-                    Norm::Drop | Norm::Noise => run = self.noise(run, barrier, at),
+                    Norm::Drop | Norm::Noise => run = self.noise(run, barrier, i),
                     Norm::One(n) => {
-                        self.text.push(n);
-                        self.orig.resize(self.orig.len() + n.len_utf8(), at);
+                        self.push_char(n, i, width);
                         run = 0;
                     }
                     Norm::Many(s) => {
+                        self.map(i, s.len(), width);
                         self.text.push_str(&s);
-                        self.orig.resize(self.orig.len() + s.len(), at);
                         run = 0;
                     }
                 }
             }
             i += width;
+            verbatim = i;
         }
+        self.copy(text, verbatim, i);
         run
+    }
+
+    /// Appends the original `text[from..to]` as it is.
+    #[inline(always)]
+    fn copy(&mut self, text: &str, from: usize, to: usize) {
+        if from < to {
+            self.map(from, to - from, to - from);
+            self.text.push_str(&text[from..to]);
+        }
+    }
+
+    /// Appends `n`, the normal form of the `width`-byte character at
+    /// original byte `at`.
+    #[inline(always)]
+    fn push_char(&mut self, n: char, at: usize, width: usize) {
+        self.map(at, n.len_utf8(), width);
+        self.text.push(n);
+    }
+
+    /// Maps the `len` normalized bytes about to be appended to the
+    /// original bytes from `at`, `width` of them: byte for byte when the
+    /// lengths agree (continuing the last span when it runs on into them),
+    /// else all to the character at `at`.
+    #[inline(always)]
+    fn map(&mut self, at: usize, len: usize, width: usize) {
+        let norm = self.text.len() as u32;
+        let at = at as u32;
+        let whole = len != width;
+        if let Some(last) = self.spans.last() {
+            if !whole && !last.whole && at - last.orig == norm - last.norm {
+                return;
+            }
+        }
+        self.spans.push(Span {
+            norm,
+            orig: at,
+            whole,
+        });
+    }
+
+    /// The original byte offset of the character normalized byte `n` came
+    /// from; `n` must be inside the text.
+    pub(crate) fn orig_of(&self, n: usize) -> usize {
+        debug_assert!(n < self.text.len());
+        let span = self.spans[self.span_at(n)];
+        if span.whole {
+            return span.orig as usize;
+        }
+        // Byte for byte: the characters' starts agree.
+        let mut c = n;
+        while !self.text.is_char_boundary(c) {
+            c -= 1;
+        }
+        span.orig as usize + (c - span.norm as usize)
+    }
+
+    /// The span holding normalized byte `n`. Matches are looked up left
+    /// to right, most in the span of the last look-up or the next: those
+    /// two are tried before a binary search.
+    #[inline]
+    fn span_at(&self, n: usize) -> usize {
+        let holds = |k: usize| {
+            self.spans.get(k).is_some_and(|s| s.norm as usize <= n)
+                && self.spans.get(k + 1).is_none_or(|s| s.norm as usize > n)
+        };
+        let hint = self.hint.get();
+        let k = if holds(hint) {
+            hint
+        } else if holds(hint + 1) {
+            hint + 1
+        } else {
+            self.spans.partition_point(|s| s.norm as usize <= n) - 1
+        };
+        self.hint.set(k);
+        k
+    }
+
+    /// The first normalized byte whose original character starts at or
+    /// after original byte `rel` (the text's length if none does).
+    pub(crate) fn norm_of(&self, rel: usize) -> usize {
+        let k = self.spans.partition_point(|s| (s.orig as usize) < rel);
+        let next = self
+            .spans
+            .get(k)
+            .map_or(self.text.len(), |s| s.norm as usize);
+        let Some(span) = k.checked_sub(1).map(|j| self.spans[j]) else {
+            return next;
+        };
+        if span.whole {
+            return next;
+        }
+        // Inside a byte-for-byte span: the first character starting at
+        // or after `rel`, if the span reaches it.
+        let mut n = span.norm as usize + (rel - span.orig as usize);
+        while n < next && !self.text.is_char_boundary(n) {
+            n += 1;
+        }
+        n.min(next)
     }
 
     /// One more noise or invisible character at `at`, after a run of
     /// `run`: every (m + 1)-th in a row adds a [`BARRIER`] when `barrier`
     /// is `Some(m)`. Returns the run with it.
     #[inline(always)]
-    fn noise(&mut self, run: usize, barrier: Option<usize>, at: u32) -> usize {
+    fn noise(&mut self, run: usize, barrier: Option<usize>, at: usize) -> usize {
         let run = run + 1;
         if let Some(m) = barrier {
             if run.is_multiple_of(m + 1) {
+                self.map(at, BARRIER.len_utf8(), 0);
                 self.text.push(BARRIER);
-                self.orig
-                    .extend(std::iter::repeat_n(at, BARRIER.len_utf8()));
             }
         }
         run
@@ -423,7 +545,59 @@ pub(crate) fn normalize(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// The normalized text and a byte-by-byte offset map, built the plain
+    /// way: the reference the spans are held to.
+    fn byte_map(text: &str, barrier: Option<usize>) -> (String, Vec<usize>) {
+        let (mut out, mut map, mut run) = (String::new(), Vec::new(), 0);
+        for (at, c) in text.char_indices() {
+            let piece = match classify(c) {
+                Norm::Drop | Norm::Noise => {
+                    run += 1;
+                    match barrier {
+                        Some(m) if run % (m + 1) == 0 => BARRIER.to_string(),
+                        _ => continue,
+                    }
+                }
+                Norm::One(n) => {
+                    run = 0;
+                    n.to_string()
+                }
+                Norm::Many(s) => {
+                    run = 0;
+                    s.to_string()
+                }
+            };
+            out.push_str(&piece);
+            map.extend(std::iter::repeat_n(at, piece.len()));
+        }
+        (out, map)
+    }
+
+    proptest! {
+        /// Every normalized byte maps to its original character, and every
+        /// original offset to the first normalized byte at or after it, as
+        /// a map with one entry per byte says.
+        #[test]
+        fn spans_map_as_a_byte_map_does(
+            text in "[a-zA-Z0-9 代开開Ｂ１⑩ß\u{200b}，*。中文ﬁ]{0,30}|\\PC{0,20}",
+            barrier in proptest::option::of(0usize..3),
+        ) {
+            let mut n = NormText::default();
+            n.fill_text(&text, barrier, 0);
+            let (want_text, want) = byte_map(&text, barrier);
+            prop_assert_eq!(&n.text, &want_text);
+            for (k, &o) in want.iter().enumerate() {
+                prop_assert_eq!(n.orig_of(k), o, "byte {} of {:?}", k, n.text);
+            }
+            for rel in 0..=text.len() {
+                prop_assert_eq!(n.norm_of(rel), want.partition_point(|&o| o < rel), "offset {}", rel);
+            }
+        }
+    }
 
     #[test]
     fn forms() {
@@ -518,10 +692,10 @@ mod tests {
         let mut n = NormText::default();
         n.fill(text);
         assert_eq!(n.text, "a代开b");
-        let starts: Vec<u32> = n.text.char_indices().map(|(i, _)| n.orig[i]).collect();
-        let want: Vec<u32> = ["a", "代", "開", "Ｂ"]
+        let starts: Vec<usize> = n.text.char_indices().map(|(i, _)| n.orig_of(i)).collect();
+        let want: Vec<usize> = ["a", "代", "開", "Ｂ"]
             .iter()
-            .map(|s| text.find(s).unwrap() as u32)
+            .map(|s| text.find(s).unwrap())
             .collect();
         assert_eq!(starts, want);
     }

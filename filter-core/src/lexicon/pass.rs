@@ -71,17 +71,17 @@ impl Window<'_, '_> {
     /// The absolute offset of the original character of normalized byte `n`.
     fn abs_of(&self, n: usize) -> usize {
         self.origin
-            + self
-                .norm
-                .orig
-                .get(n)
-                .map_or(self.text.len(), |&o| o as usize)
+            + if n < self.norm.text.len() {
+                self.norm.orig_of(n)
+            } else {
+                self.text.len()
+            }
     }
 
     /// The first normalized byte at or after absolute offset `abs`.
     fn to_norm(&self, abs: usize) -> usize {
         let rel = abs.saturating_sub(self.origin);
-        self.norm.orig.partition_point(|&o| (o as usize) < rel)
+        self.norm.norm_of(rel)
     }
 
     /// The first char boundary of the normalized text at or after `n`.
@@ -369,8 +369,8 @@ impl Lexicon {
         if w.categories.is_some_and(|c| !c.contains(&**category)) {
             return None;
         }
-        let start = norm.orig[s] as usize;
-        let last = norm.orig[e - 1] as usize;
+        let start = norm.orig_of(s);
+        let last = norm.orig_of(e - 1);
         let end = last + text[last..].chars().next().map_or(0, char::len_utf8);
         if p.ascii_start && !boundary_before(text, norm, s, start) {
             return None;
@@ -453,7 +453,7 @@ fn boundary_before(text: &str, norm: &NormText, s: usize, start: usize) -> bool 
     if !prev.is_ascii_alphanumeric() {
         return true;
     }
-    let prev_start = norm.orig[s - 1] as usize;
+    let prev_start = norm.orig_of(s - 1);
     if prev_start >= start {
         return false; // the same original character (`⑩` as `10`)
     }
@@ -470,7 +470,7 @@ fn boundary_after(text: &str, norm: &NormText, e: usize, end: usize) -> bool {
     if !next.is_ascii_alphanumeric() {
         return true;
     }
-    let next_start = norm.orig[e] as usize;
+    let next_start = norm.orig_of(e);
     if next_start < end {
         return false;
     }
