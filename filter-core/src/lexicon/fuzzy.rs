@@ -1,10 +1,18 @@
 //! Fuzzy matching: terms found with a few edits, without O(text x terms).
 //!
+//! Distance is optimal string alignment over normalized characters: a
+//! substitution, an insertion, a deletion or a transposition of two
+//! neighbouring characters (`iphoen`) is one edit.
+//!
 //! A term allowed `k` edits, cut into `k + 1` pieces, keeps at least one
-//! piece intact in any text within `k` edits of it (each edit touches at
-//! most one piece). One automaton finds every piece of every fuzzy term;
-//! only the windows around piece hits are compared with their term, by
-//! Levenshtein distance over normalized characters.
+//! piece intact in any text within `k` edits of it, but for transpositions
+//! across a cut, which touch two pieces. So each set of cuts also gives
+//! the term with the two characters at each of those cuts swapped, in
+//! pieces joined across them: if the text's transpositions cross the cuts
+//! `S`, the swapped term for `S` has `k + 1 - |S|` pieces and at most
+//! `k - |S|` other edits, so one of its pieces is intact. One automaton
+//! finds every piece; only the windows around piece hits are compared with
+//! their term.
 //!
 //! The comparisons are bounded by a budget per byte of text, whatever the
 //! list: a list whose terms share pieces by the hundred (`a`, `aa`, ...,
@@ -82,6 +90,54 @@ struct Piece {
     offset: usize,
 }
 
+/// The most edits a term's pieces are made for: each set of cuts is a
+/// swapped spelling (2^k - 1 of them), so the count stays small.
+const MAX_SWAPPED_EDITS: usize = 4;
+
+/// The pieces of a term allowed `k` edits, with their offsets in it (in
+/// characters): the term cut into `k + 1`, and for each nonempty set of
+/// cuts, the term with the characters on both sides of those cuts swapped,
+/// cut the same way but joined across the swapped cuts (the pieces that
+/// hold a swap; the others are the term's own).
+fn pieces(chars: &[char], k: usize) -> Vec<(usize, String)> {
+    let n = chars.len();
+    let parts = k + 1;
+    let cuts: Vec<usize> = (0..=parts).map(|p| p * n / parts).collect();
+    let mut out: Vec<(usize, String)> = cuts
+        .windows(2)
+        .map(|w| (w[0], chars[w[0]..w[1]].iter().collect()))
+        .collect();
+    let inner = &cuts[1..parts];
+    if k > MAX_SWAPPED_EDITS || inner.iter().any(|&c| c == 0 || c >= n) {
+        return out;
+    }
+    for set in 1u32..(1 << inner.len()) {
+        let swapped_at = |c: usize| {
+            inner
+                .iter()
+                .position(|&x| x == c)
+                .is_some_and(|i| set & (1 << i) != 0)
+        };
+        let mut spelling = chars.to_vec();
+        for &c in inner.iter().filter(|&&c| swapped_at(c)) {
+            spelling.swap(c - 1, c);
+        }
+        // Runs of pieces joined by swapped cuts; keep those holding one.
+        let mut start = 0;
+        for &end in &cuts[1..] {
+            if end < n && swapped_at(end) {
+                continue;
+            }
+            let joined = cuts.iter().any(|&c| c > start && c < end && swapped_at(c));
+            if joined {
+                out.push((start, spelling[start..end].iter().collect()));
+            }
+            start = end;
+        }
+    }
+    out
+}
+
 /// The pieces of every fuzzy term.
 #[derive(Clone)]
 pub(crate) struct FuzzyIndex {
@@ -115,11 +171,7 @@ impl FuzzyIndex {
         let mut texts: Vec<String> = Vec::new();
         let mut owners: Vec<Vec<Piece>> = Vec::new();
         for (pattern, chars, k) in terms {
-            let n = chars.len();
-            let parts = k + 1;
-            for p in 0..parts {
-                let (a, b) = (p * n / parts, (p + 1) * n / parts);
-                let text: String = chars[a..b].iter().collect();
+            for (offset, text) in pieces(chars, *k) {
                 let i = *index.entry(text.clone()).or_insert_with(|| {
                     texts.push(text);
                     owners.push(Vec::new());
@@ -127,7 +179,7 @@ impl FuzzyIndex {
                 });
                 owners[i].push(Piece {
                     pattern: *pattern,
-                    offset: a,
+                    offset,
                 });
             }
         }
@@ -272,8 +324,11 @@ struct Window {
     chars: Vec<char>,
     /// Byte offset of each character, and one past the last.
     bytes: Vec<usize>,
-    /// One row of the alignment table.
+    /// The rows of the alignment table being filled, and the two before
+    /// it (a transposition reaches back two).
     row: Vec<usize>,
+    prev: Vec<usize>,
+    prev2: Vec<usize>,
 }
 
 impl Window {
@@ -313,27 +368,66 @@ impl Window {
     /// (Sellers' approximate matching: one table, free start and end).
     fn within(&mut self, term: &[char], k: usize) -> bool {
         let w = self.chars.len();
-        self.row.clear();
-        self.row.resize(w + 1, 0);
+        let (mut over, mut stopped) = (false, false);
+        self.osa(term, 0, w, true, |row| {
+            // A row's minimum is at least the last row's, or the one
+            // before plus one (a transposition): past `k` in two rows in
+            // a row, no substring can match.
+            let now = row.iter().all(|&d| d > k);
+            stopped = over && now;
+            over = now;
+            !stopped
+        });
+        !stopped && self.row.iter().any(|&d| d <= k)
+    }
+
+    /// The optimal-string-alignment table of `term` against the `len`
+    /// window characters from `start`, row by row (row `i` is the first
+    /// `i` characters of the term): row 0 is all zeros when a match may
+    /// start anywhere (`free_start`), else `0..=len`. `after_row` sees
+    /// each row; the last is left in `row`.
+    fn osa(
+        &mut self,
+        term: &[char],
+        start: usize,
+        len: usize,
+        free_start: bool,
+        mut after_row: impl FnMut(&[usize]) -> bool,
+    ) {
+        let Window {
+            chars,
+            row,
+            prev,
+            prev2,
+            ..
+        } = self;
+        let window = &chars[start..start + len];
+        row.clear();
+        if free_start {
+            row.resize(len + 1, 0);
+        } else {
+            row.extend(0..=len);
+        }
+        prev.clear();
+        prev2.clear();
         for (i, &t) in term.iter().enumerate() {
-            let mut diag = self.row[0];
-            self.row[0] = i + 1;
-            let mut row_min = self.row[0];
-            for j in 1..=w {
-                let up = self.row[j];
-                let cell = (diag + usize::from(self.chars[j - 1] != t))
-                    .min(up + 1)
-                    .min(self.row[j - 1] + 1);
-                diag = up;
-                self.row[j] = cell;
-                row_min = row_min.min(cell);
+            std::mem::swap(prev2, prev);
+            std::mem::swap(prev, row);
+            row.clear();
+            row.push(i + 1);
+            for (j, &c) in window.iter().enumerate() {
+                let mut cell = (prev[j] + usize::from(c != t))
+                    .min(prev[j + 1] + 1)
+                    .min(row[j] + 1);
+                if i >= 1 && j >= 1 && c == term[i - 1] && window[j - 1] == t {
+                    cell = cell.min(prev2[j - 1] + 1);
+                }
+                row.push(cell);
             }
-            // Row minima never decrease: past `k`, no substring can match.
-            if row_min > k {
-                return false;
+            if !after_row(row) {
+                return;
             }
         }
-        self.row.iter().any(|&d| d <= k)
     }
 
     /// The closest, then longest, window substring within `k` edits of the
@@ -367,24 +461,10 @@ impl Window {
         best
     }
 
-    /// Leaves in `row[l]`, for `l` in `0..=longest`, the edit distance
-    /// between `term` and the `l` window characters from `start`.
+    /// Leaves in `row[l]`, for `l` in `0..=longest`, the distance between
+    /// `term` and the `l` window characters from `start`.
     fn distances_from(&mut self, start: usize, longest: usize, term: &[char]) {
-        let window = &self.chars[start..start + longest];
-        self.row.clear();
-        self.row.extend(0..=longest);
-        for (i, &t) in term.iter().enumerate() {
-            let mut diag = self.row[0];
-            self.row[0] = i + 1;
-            for (j, &c) in window.iter().enumerate() {
-                let up = self.row[j + 1];
-                let cell = (diag + usize::from(c != t))
-                    .min(up + 1)
-                    .min(self.row[j] + 1);
-                diag = up;
-                self.row[j + 1] = cell;
-            }
-        }
+        self.osa(term, start, longest, false, |_| true);
     }
 }
 
@@ -394,8 +474,8 @@ mod tests {
 
     use super::*;
 
-    /// `best` with strsim's Levenshtein on every substring, as it was
-    /// computed before the alignment tables: the oracle.
+    /// `best` with strsim's optimal string alignment on every substring:
+    /// the oracle.
     fn best_by_strsim(window: &str, term: &str, k: usize) -> Option<(usize, usize, u32)> {
         let chars: Vec<(usize, char)> = window.char_indices().collect();
         let bytes: Vec<usize> = chars.iter().map(|c| c.0).chain([window.len()]).collect();
@@ -408,7 +488,7 @@ mod tests {
                     break;
                 }
                 let (s, e) = (bytes[start], bytes[start + l]);
-                let d = strsim::levenshtein(&window[s..e], term);
+                let d = strsim::osa_distance(&window[s..e], term);
                 if d == 0 || d > k {
                     continue;
                 }
@@ -434,6 +514,74 @@ mod tests {
             let term_chars: Vec<char> = term.chars().collect();
             let got = w.best(&term_chars, k, 0).map(|c| (c.start, c.end, c.distance));
             prop_assert_eq!(got, best_by_strsim(&window, &term, k));
+        }
+    }
+
+    /// Up to `k` edits of `term`: substitutions, insertions, deletions and
+    /// transpositions of neighbours, at positions the strategy picks, no
+    /// two on the same characters (as optimal string alignment counts).
+    fn edited(term: &[char], edits: &[(u8, usize)]) -> Vec<char> {
+        let mut out = term.to_vec();
+        // Applied right to left on disjoint positions, so each stays one edit.
+        let mut last = usize::MAX;
+        let mut positions: Vec<(u8, usize)> = edits
+            .iter()
+            .map(|&(op, at)| (op, at % term.len()))
+            .collect();
+        positions.sort_by_key(|p| std::cmp::Reverse(p.1));
+        for (op, at) in positions {
+            if at + 2 > last {
+                continue;
+            }
+            match op % 4 {
+                0 => out[at] = 'x',
+                1 => out.insert(at, 'y'),
+                2 => {
+                    out.remove(at);
+                }
+                _ if at + 1 < out.len() && at + 1 < last => out.swap(at, at + 1),
+                _ => continue,
+            }
+            last = at;
+        }
+        out
+    }
+
+    proptest! {
+        /// Within `k` edits of a term, one of its pieces (plain or swapped)
+        /// is in the text intact: candidates cannot miss it.
+        #[test]
+        fn some_piece_survives_every_k_edits(
+            term in proptest::collection::vec(prop_oneof![Just('赌'), Just('博'), Just('代'), Just('开'), Just('发'), Just('票'), Just('a'), Just('b')], 5..14),
+            edits in proptest::collection::vec((any::<u8>(), any::<usize>()), 0..3),
+        ) {
+            let k = if term.len() >= 10 { 2 } else { 1 };
+            let edits = &edits[..edits.len().min(k)];
+            let text: String = edited(&term, edits).into_iter().collect();
+            let pieces = pieces(&term, k);
+            prop_assert!(
+                pieces.iter().any(|(_, p)| text.contains(p.as_str())),
+                "{:?} edited to {:?}: none of {:?}", term, text, pieces
+            );
+        }
+
+        /// `within` says what the oracle says: some substring of the
+        /// window is within `k` edits of the term.
+        #[test]
+        fn within_agrees_with_strsim(
+            window in "[赌博代开ab]{0,12}",
+            term in "[赌博代开ab]{1,7}",
+            k in 1..3usize,
+        ) {
+            let mut w = Window::default();
+            w.fill(&window, 0, 0, 64);
+            let term_chars: Vec<char> = term.chars().collect();
+            let chars: Vec<(usize, char)> = window.char_indices().collect();
+            let bytes: Vec<usize> = chars.iter().map(|c| c.0).chain([window.len()]).collect();
+            let want = (0..bytes.len()).any(|a| (a..bytes.len()).any(|b| {
+                strsim::osa_distance(&window[bytes[a]..bytes[b]], &term) <= k
+            }));
+            prop_assert_eq!(w.within(&term_chars, k), want);
         }
     }
 

@@ -156,6 +156,43 @@ fn fuzzy_hits_and_non_hits() {
     assert!(off.find("办理假学力证书").is_empty());
 }
 
+/// Two neighbouring characters swapped are one edit (optimal string
+/// alignment), wherever the swap is: inside a piece of the term, or
+/// across the cut between two pieces, which touches both.
+#[test]
+fn transpositions_are_one_edit() {
+    let t = [
+        ("brands", "iphone"),
+        ("fraud", "办理假学历证书"),
+        ("spam", "免费领取超级大礼包活动"),
+    ];
+    let lx = lexicon(&t, &[], Engine::DoubleArray);
+    // `iphone` is cut `iph|one`: `ipohne` swaps across the cut.
+    for text in ["iphoen", "ihpone", "ipohne", "pihone"] {
+        let f = lx.find(text);
+        assert_eq!(f.len(), 1, "{text}");
+        assert_eq!(f[0].as_str(), text);
+        assert_eq!(f[0].match_type(), MatchType::Fuzzy, "{text}");
+        assert_eq!(f[0].edit_distance(), 1, "{text}");
+    }
+    // Seven characters, cut `办理假|学历证书`.
+    for text in ["办理学假历证书", "办理假历学证书", "理办假学历证书"] {
+        let f = lx.find(text);
+        assert_eq!(f.len(), 1, "{text}");
+        assert_eq!(f[0].edit_distance(), 1, "{text}");
+    }
+    // Two edits on eleven characters, cut `免费领|取超级大|礼包活动`: both
+    // cuts swapped.
+    let f = lx.find("免费取领超级礼大包活动");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].edit_distance(), 2);
+    // A swap and a substitution.
+    assert_eq!(lx.find("免费取领超级大礼色活动")[0].edit_distance(), 2);
+    // Two swaps on a seven-character term are two edits, one too many.
+    assert!(lx.find("理办假学历书证").is_empty());
+    assert!(lx.find("ihpoen").is_empty());
+}
+
 /// Regression (fuzz, redact target): a run of noise longer than the limit
 /// leaves a barrier in the normalized text, and a fuzzy match used to read
 /// the barrier as a substituted character. Whether `+iagr?A` matched
