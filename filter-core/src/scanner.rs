@@ -11,7 +11,7 @@ use crate::limits::{Interrupt, ScanLimits};
 use crate::overlap;
 use crate::pii::custom::{self, CustomCursor};
 use crate::pii::{date, PiiDetectors, PiiKinds};
-use crate::pseudonym::{PseudonymMode, RestoreRule, Vault};
+use crate::pseudonym::{PseudonymMode, RestoreRule, Spot, Vault};
 use crate::redact::RedactionPolicy;
 use crate::stream::{StreamDetectors, StreamScanner};
 
@@ -446,8 +446,9 @@ impl Scanner {
         match mode {
             PseudonymMode::Placeholder => vault.pseudonymize(text, findings, policy),
             PseudonymMode::Surrogate => {
-                let check = |candidate: &str, kind: Kind, category: &str| {
+                let check = |spot: Spot<'_>, candidate: &str, kind: Kind, category: &str| {
                     self.finds_exactly(candidate, kind, category)
+                        && self.finds_in_place(spot, candidate, kind, category)
                 };
                 vault.pseudonymize_in(text, findings, policy, Some(&check))
             }
@@ -462,6 +463,22 @@ impl Scanner {
             [ref f] => f.range() == (0..candidate.len()) && f.category() == category,
             _ => false,
         }
+    }
+
+    /// Whether `candidate`, written between `spot.before` and
+    /// `spot.after` and scanned for personal data as an answer is scanned
+    /// to restore it (at any confidence), is found there as one value of
+    /// `kind` and `category` that no other finding overlaps.
+    fn finds_in_place(&self, spot: Spot<'_>, candidate: &str, kind: Kind, category: &str) -> bool {
+        let text = [spot.before, candidate, spot.after].concat();
+        let place = spot.before.len()..spot.before.len() + candidate.len();
+        let options = ScanOptions::new().kinds(&PII_KINDS).min_confidence(0.0);
+        let found = self.scan_with(&text, &options);
+        let touching: Vec<&Finding<'_>> = found
+            .iter()
+            .filter(|f| f.start() < place.end && place.start < f.end())
+            .collect();
+        matches!(touching[..], [f] if f.range() == place && f.kind() == kind && f.category() == category)
     }
 
     /// Puts a vault's values back into an answer: its placeholders, as

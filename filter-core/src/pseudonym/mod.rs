@@ -13,6 +13,7 @@ pub(crate) use restore::{Fate, RestoreRule};
 pub use seal::VaultKey;
 pub use stream::StreamRestorer;
 use vault::Restored;
+pub(crate) use vault::Spot;
 pub use vault::{PseudonymMode, Vault, DEFAULT_MAX_VAULT_ENTRIES};
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use crate::error::Error;
 use crate::finding::{Finding, Kind};
+use crate::offsets::{ceil_char, floor_char};
 use crate::redact::{canonical_value, RedactionPolicy};
 
 use super::placeholder;
@@ -83,9 +84,35 @@ pub(crate) enum Restored<'v> {
     Kept,
 }
 
-/// The check a surrogate candidate must pass: the detectors find it alone
-/// as a value of this kind and category.
-pub(crate) type SurrogateCheck<'a> = &'a dyn Fn(&str, Kind, &str) -> bool;
+/// Where a surrogate goes: the text written before it (other values
+/// already replaced) and the text after it (as the user wrote it), a
+/// few dozen characters of each.
+#[derive(Clone, Copy)]
+pub(crate) struct Spot<'a> {
+    pub(crate) before: &'a str,
+    pub(crate) after: &'a str,
+}
+
+/// The check a surrogate candidate must pass: the detectors find it, in
+/// its place between `Spot::before` and `Spot::after`, as one value of
+/// this kind and category, which nothing else found overlaps (a drawn
+/// number glued to the letters after it could otherwise read as another
+/// kind of value, and never be restored).
+pub(crate) type SurrogateCheck<'a> = &'a dyn Fn(Spot<'_>, &str, Kind, &str) -> bool;
+
+/// What drawing a surrogate for one value needs: the check, the place it
+/// goes, and the values of the text (a surrogate is none of them).
+#[derive(Clone, Copy)]
+struct Draw<'a> {
+    check: SurrogateCheck<'a>,
+    spot: Spot<'a>,
+    in_text: &'a HashSet<(Kind, String)>,
+}
+
+/// The bytes of text on each side of a surrogate its check scans: more
+/// than the longest value a neighbour could join it into (an 18-character
+/// code, a 48-character token, an email's 64-byte local part).
+const SPOT_BYTES: usize = 96;
 
 /// How many surrogates are drawn for one value before it gets a
 /// placeholder instead.
@@ -339,7 +366,15 @@ impl Vault {
                 policy.replace_into(f, &mut out);
                 continue;
             }
-            let draw = surrogates.map(|check| (check, &in_text));
+            let spot = Spot {
+                before: &out[floor_char(&out, out.len().saturating_sub(SPOT_BYTES))..],
+                after: &text[at..ceil_char(text, (at + SPOT_BYTES).min(text.len()))],
+            };
+            let draw = surrogates.map(|check| Draw {
+                check,
+                spot,
+                in_text: &in_text,
+            });
             match self.entry_for(f, &taken, draw) {
                 Ok(i) => match &self.entries[i].pseudonym {
                     // Each occurrence keeps its own formatting.
@@ -364,7 +399,7 @@ impl Vault {
         &mut self,
         f: &Finding<'_>,
         taken: &HashSet<String>,
-        draw: Option<(SurrogateCheck<'_>, &HashSet<(Kind, String)>)>,
+        draw: Option<Draw<'_>>,
     ) -> Result<usize, Error> {
         let value = (f.kind(), canonical_value(f.kind(), f.as_str(), f.term()));
         if let Some(&i) = self.by_value.get(&value) {
@@ -373,7 +408,7 @@ impl Vault {
         if self.entries.len() >= self.max_entries {
             return Err(Error::vault_full(self.max_entries));
         }
-        let surrogate = draw.and_then(|(check, in_text)| self.draw(f, &value.1, check, in_text));
+        let surrogate = draw.and_then(|d| self.draw(f, &value.1, d));
         let pseudonym = match surrogate {
             Some(s) => Pseudonym::Surrogate(s.into()),
             None => {
@@ -400,13 +435,17 @@ impl Vault {
     }
 
     /// A surrogate for finding `f` (canonical value `canonical`) that
-    /// `check` accepts and that is no value of the text or the vault.
+    /// `check` accepts at `spot` and that is no value of the text or the
+    /// vault.
     fn draw(
         &mut self,
         f: &Finding<'_>,
         canonical: &str,
-        check: SurrogateCheck<'_>,
-        in_text: &HashSet<(Kind, String)>,
+        Draw {
+            check,
+            spot,
+            in_text,
+        }: Draw<'_>,
     ) -> Option<String> {
         let seed = *self.seed.get_or_insert_with(new_seed);
         for attempt in 0..SURROGATE_ATTEMPTS {
@@ -426,7 +465,7 @@ impl Vault {
                 || in_text.contains(&value)
                 || self.by_value.contains_key(&value)
                 || self.by_surrogate.contains_key(&value);
-            if !in_use && check(&candidate, f.kind(), f.category()) {
+            if !in_use && check(spot, &candidate, f.kind(), f.category()) {
                 return Some(candidate);
             }
         }
