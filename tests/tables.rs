@@ -49,3 +49,11 @@ fn the_confusables_table_regenerates_byte_for_byte() {
     let generator = Command::new(env!("CARGO_BIN_EXE_gen_confusables")).output();
     assert_regenerates(generator, "filter-core/src/lexicon/confusables_table.rs");
 }
+
+#[test]
+fn the_pinyin_table_regenerates_byte_for_byte() {
+    // Regenerate with:
+    // cargo run -q -p contentfilter-tests --bin gen_pinyin > filter-core/src/lexicon/pinyin_table.rs
+    let generator = Command::new(env!("CARGO_BIN_EXE_gen_pinyin")).output();
+    assert_regenerates(generator, "filter-core/src/lexicon/pinyin_table.rs");
+}

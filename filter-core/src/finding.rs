@@ -16,15 +16,19 @@ pub enum MatchType {
     Normalized,
     /// The text matches within the allowed edit distance.
     Fuzzy,
+    /// The text is the term written in pinyin, wholly or in part
+    /// (`wangluodubo`, `网络du博`), in a category with pinyin on.
+    Pinyin,
 }
 
 impl MatchType {
-    /// `exact`, `normalized` or `fuzzy`.
+    /// `exact`, `normalized`, `fuzzy` or `pinyin`.
     pub fn as_str(self) -> &'static str {
         match self {
             MatchType::Exact => "exact",
             MatchType::Normalized => "normalized",
             MatchType::Fuzzy => "fuzzy",
+            MatchType::Pinyin => "pinyin",
         }
     }
 }

@@ -22,6 +22,8 @@ fn lexicon() -> Lexicon {
         .term("strict", "刷单")
         .allow("大麻哈鱼")
         .term("drugs", "大麻")
+        .category("lottery", CategoryOptions::new().pinyin(true))
+        .term("lottery", "六合彩")
         .build()
         .unwrap()
 }

@@ -39,6 +39,10 @@ pub(crate) fn piece() -> impl Strategy<Value = String> {
         Just("大麻哈鱼".to_string()),
         Just("SEXY sex essex".to_string()),
         Just("刷*单".to_string()),
+        // Pinyin spellings (a category of the stream tests spells them).
+        Just("liu he cai".to_string()),
+        Just("六合cǎi".to_string()),
+        Just("Liu-He-Cai".to_string()),
         Just("刷**单".to_string()),
         Just("    ".to_string()),
         Just("-".to_string()),

@@ -764,8 +764,12 @@ fn check_wordlists(args: &CheckArgs) -> Result<(), CliError> {
         write(format!("{category}: {count} terms ({action})"))?;
     }
     write(format!("allow: {} terms", lexicon.allow_count()))?;
+    let spellings = match lexicon.pinyin_spelling_count() {
+        0 => String::new(),
+        n => format!(" and {n} pinyin spellings"),
+    };
     write(format!(
-        "total: {} terms in {} categories, {} warnings",
+        "total: {} terms{spellings} in {} categories, {} warnings",
         lexicon.term_count(),
         lexicon.category_counts().len(),
         lexicon.warnings().len()

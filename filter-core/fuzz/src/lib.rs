@@ -8,13 +8,14 @@ use filter_core::{
     ScanOptions, Scanner,
 };
 
-/// Terms that exercise every normalization, boundaries, fuzzy matching
-/// and the allow list.
+/// Terms that exercise every normalization, boundaries, fuzzy matching,
+/// pinyin spellings (on with fuzzy matching) and the allow list.
 const TERMS: &[(&str, &str)] = &[
     ("fraud", "代开发票"),
     ("fraud", "办理假学历证书"),
     ("gambling", "网络赌博"),
     ("gambling", "赌博"),
+    ("gambling", "六合彩"),
     ("adult", "sex"),
     ("adult", "sexy"),
     ("adult", "av"),
@@ -30,7 +31,10 @@ fn lexicon(engine: Engine, fuzzy: bool, noise: usize) -> Lexicon {
     for (category, _) in TERMS {
         b.category(
             category,
-            CategoryOptions::new().fuzzy(fuzzy).max_noise(noise),
+            CategoryOptions::new()
+                .fuzzy(fuzzy)
+                .pinyin(fuzzy)
+                .max_noise(noise),
         );
     }
     for (category, term) in TERMS {

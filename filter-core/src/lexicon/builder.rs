@@ -217,7 +217,7 @@ impl LexiconBuilder {
             longest_term_chars: terms
                 .spellings
                 .iter()
-                .map(|p| p.chars.len())
+                .map(|p| p.char_count)
                 .max()
                 .unwrap_or(0),
             longest_norm_bytes: terms
@@ -275,24 +275,30 @@ impl LexiconBuilder {
             let (name, options) = &categories[raw.category];
             let chars: Box<[char]> = norm.chars().collect();
             let term: Box<str> = raw.text.trim().into();
-            out.patterns.push(Pattern {
-                category: u32::try_from(raw.category)
-                    .map_err(|_| Error::invalid_option("categories", "more than 2^32"))?,
-                ascii_start: chars[0].is_ascii_alphanumeric(),
-                ascii_end: chars[chars.len() - 1].is_ascii_alphanumeric(),
-                term_is_normal: *term == *norm,
-                info: Arc::new(TermInfo {
-                    category: name.clone(),
-                    term,
-                    action: options.action,
-                }),
+            let category = u32::try_from(raw.category)
+                .map_err(|_| Error::invalid_option("categories", "more than 2^32"))?;
+            let term_is_normal = *term == *norm;
+            let info = Arc::new(TermInfo {
+                category: name.clone(),
+                term,
+                action: options.action,
             });
-            out.spellings.push(Spelling {
-                edits: options.edits(chars.len()),
-                chars,
-                norm: norm.as_str().into(),
-            });
-            out.norms.push(norm);
+            let pinyin = if options.spells_pinyin(chars.len()) {
+                super::pinyin::spellings(&chars)
+            } else {
+                Vec::new()
+            };
+            let edits = options.edits(chars.len());
+            out.push(category, info.clone(), term_is_normal, norm, edits, false);
+            for spelling in pinyin {
+                // A spelling another term has already (`wangluo` listed as
+                // a term of its own) stays that term's.
+                if seen.contains_key(&spelling) {
+                    continue;
+                }
+                seen.insert(spelling.clone(), out.patterns.len());
+                out.push(category, info.clone(), false, spelling, 0, true);
+            }
         }
         Ok(out)
     }
@@ -324,6 +330,47 @@ struct CompiledTerms {
     patterns: Vec<Pattern>,
     spellings: Vec<Spelling>,
     norms: Vec<String>,
+}
+
+impl CompiledTerms {
+    /// One pattern of the automaton: a term's normal form, or one of its
+    /// pinyin spellings.
+    fn push(
+        &mut self,
+        category: u32,
+        info: Arc<TermInfo>,
+        term_is_normal: bool,
+        norm: String,
+        edits: usize,
+        pinyin: bool,
+    ) {
+        let first = norm.chars().next().expect("a term normalizes to something");
+        let last = norm
+            .chars()
+            .next_back()
+            .expect("a term normalizes to something");
+        self.patterns.push(Pattern {
+            category,
+            ascii_start: first.is_ascii_alphanumeric(),
+            ascii_end: last.is_ascii_alphanumeric(),
+            term_is_normal,
+            pinyin,
+            info,
+        });
+        self.spellings.push(Spelling {
+            edits,
+            // Only fuzzy matching reads the characters: an exact-only
+            // spelling (most pinyin ones) keeps none.
+            chars: if edits > 0 {
+                norm.chars().collect()
+            } else {
+                Box::default()
+            },
+            char_count: norm.chars().count(),
+            norm: norm.as_str().into(),
+        });
+        self.norms.push(norm);
+    }
 }
 
 /// Validates a raw term and returns its normalized form.

@@ -17,6 +17,8 @@ pub struct CategoryOptions {
     pub(super) one_edit_min_chars: usize,
     pub(super) two_edits_min_chars: usize,
     pub(super) max_noise: usize,
+    pub(super) pinyin: bool,
+    pub(super) pinyin_min_chars: usize,
 }
 
 impl Default for CategoryOptions {
@@ -27,6 +29,8 @@ impl Default for CategoryOptions {
             one_edit_min_chars: 5,
             two_edits_min_chars: 10,
             max_noise: 3,
+            pinyin: false,
+            pinyin_min_chars: 3,
         }
     }
 }
@@ -64,6 +68,28 @@ impl CategoryOptions {
     pub fn max_noise(mut self, n: usize) -> CategoryOptions {
         self.max_noise = n;
         self
+    }
+
+    /// Whether a term also matches written in pinyin, wholly or in part
+    /// (`wangluodubo`, `Wang Luo Du Bo`, `网络du博` for `网络赌博`; tone
+    /// marks or none; each reading of a polyphonic character). Off by
+    /// default: it trades precision for recall.
+    pub fn pinyin(mut self, on: bool) -> CategoryOptions {
+        self.pinyin = on;
+        self
+    }
+
+    /// The shortest terms (in normalized characters) that get pinyin
+    /// spellings (default 3: two-character spellings such as `bingdu` are
+    /// ordinary words too).
+    pub fn pinyin_min_chars(mut self, n: usize) -> CategoryOptions {
+        self.pinyin_min_chars = n;
+        self
+    }
+
+    /// Whether terms of `chars` normalized characters get pinyin spellings.
+    pub(super) fn spells_pinyin(&self, chars: usize) -> bool {
+        self.pinyin && chars >= self.pinyin_min_chars.max(1)
     }
 
     /// The action.

@@ -8,6 +8,8 @@ mod fuzzy;
 mod matcher;
 pub(crate) mod normalize;
 mod pass;
+mod pinyin;
+mod pinyin_table;
 mod shared;
 mod t2s_table;
 mod wordlist;
@@ -59,13 +61,18 @@ struct Pattern {
     /// The list's term is its own normal form, so a match whose text is
     /// unchanged by normalization is exact without reading the term.
     term_is_normal: bool,
+    /// A pinyin spelling of the term, not the term.
+    pinyin: bool,
 }
 
 /// A term's normalized form, for fuzzy matching and the look-ahead bounds.
 #[derive(Clone, Debug)]
 struct Spelling {
     norm: Box<str>,
+    /// The characters of `norm` when fuzzy matching reads them (`edits`
+    /// above 0), else none.
     chars: Box<[char]>,
+    char_count: usize,
     edits: usize,
 }
 
@@ -119,7 +126,13 @@ impl Lexicon {
 
     /// The number of distinct terms (not counting the allow list).
     pub fn term_count(&self) -> usize {
-        self.patterns.len()
+        self.patterns.iter().filter(|p| !p.pinyin).count()
+    }
+
+    /// The number of pinyin spellings made for the terms of categories
+    /// with pinyin on (each is one more pattern of the automaton).
+    pub fn pinyin_spelling_count(&self) -> usize {
+        self.patterns.iter().filter(|p| p.pinyin).count()
     }
 
     /// The number of allow-list terms.
@@ -151,7 +164,7 @@ impl Lexicon {
     /// The number of terms in each category.
     pub fn category_counts(&self) -> Vec<(&str, usize)> {
         let mut counts = vec![0; self.categories.len()];
-        for p in &self.patterns {
+        for p in self.patterns.iter().filter(|p| !p.pinyin) {
             counts[p.category as usize] += 1;
         }
         self.categories().zip(counts).collect()

@@ -133,6 +133,10 @@ pub(crate) fn normalize_char(c: char) -> Norm {
     if is_noise(c) {
         return Norm::Noise;
     }
+    // Pinyin's tone marks: `wǎng luò` is `wang luo`, `lǜ` is `lv`.
+    if let Some(base) = pinyin_vowel(c) {
+        return Norm::One(base);
+    }
     // A Latin, Greek or Cyrillic look-alike of an ASCII letter: `viаgra`
     // with a Cyrillic `а` is `viagra` (never CJK: the table holds none).
     if let Ok(i) = CONFUSABLES.binary_search_by_key(&c, |&(l, _)| l) {
@@ -150,6 +154,24 @@ pub(crate) fn normalize_char(c: char) -> Norm {
             Norm::Many(s)
         }
     }
+}
+
+/// The letter a pinyin vowel with a tone mark (or `ü`) is typed as without
+/// it: `ǎ` as `a`, `ü` and `ǜ` as `v` (as pinyin input methods type it).
+fn pinyin_vowel(c: char) -> Option<char> {
+    const VOWELS: [(&str, char); 7] = [
+        ("āáǎàĀÁǍÀ", 'a'),
+        ("ēéěèĒÉĚÈ", 'e'),
+        ("īíǐìĪÍǏÌ", 'i'),
+        ("ōóǒòŌÓǑÒ", 'o'),
+        ("ūúǔùŪÚǓÙ", 'u'),
+        ("üǖǘǚǜÜǕǗǙǛ", 'v'),
+        ("ńňǹŃŇǸ", 'n'),
+    ];
+    VOWELS
+        .iter()
+        .find(|(marked, _)| marked.contains(c))
+        .map(|&(_, base)| base)
 }
 
 /// Table entries that are not characters: the surrogate code points,

@@ -402,6 +402,8 @@ impl Lexicon {
         let original = &text[start..end];
         let match_type = if distance > 0 {
             MatchType::Fuzzy
+        } else if p.pinyin {
+            MatchType::Pinyin
         } else if p.term_is_normal {
             // The automaton matched the term's normal form: the text is
             // the term exactly when normalization left it unchanged.

@@ -156,6 +156,81 @@ fn fuzzy_hits_and_non_hits() {
     assert!(off.find("办理假学力证书").is_empty());
 }
 
+fn pinyin_lexicon(min_chars: usize) -> Lexicon {
+    LexiconBuilder::new()
+        .category(
+            "gambling",
+            CategoryOptions::new()
+                .pinyin(true)
+                .pinyin_min_chars(min_chars),
+        )
+        .term("gambling", "网络赌博")
+        .term("gambling", "六合彩")
+        .term("gambling", "时时彩")
+        .term("gambling", "百家乐")
+        .term("gambling", "赌博")
+        .category("fraud", CategoryOptions::new().pinyin(true))
+        .term("fraud", "代开发票")
+        .term("plain", "在线赌场")
+        .allow("网络du博物馆")
+        .build()
+        .unwrap()
+}
+
+/// Pinyin spellings, whole and mixed, with and without tone marks and
+/// spaces: found in categories with `pinyin = true`, with the span of the
+/// original text and the list term.
+#[test]
+fn pinyin_spellings_are_found_with_exact_spans() {
+    let lx = pinyin_lexicon(3);
+    let cases = [
+        ("来玩wangluodubo吧", "wangluodubo", "网络赌博"),
+        ("来玩 Wang Luo Du Bo 吧", "Wang Luo Du Bo", "网络赌博"),
+        ("WANG-LUO-DU-BO", "WANG-LUO-DU-BO", "网络赌博"),
+        ("玩wǎng luò dǔ bó吗", "wǎng luò dǔ bó", "网络赌博"),
+        ("买shí shí cǎi，", "shí shí cǎi", "时时彩"),
+        ("ｌｉｕｈｅｃａｉ", "ｌｉｕｈｅｃａｉ", "六合彩"),
+        ("进网络du博群", "网络du博", "网络赌博"),
+        ("可以代开fa票", "代开fa票", "代开发票"),
+        ("玩百家le", "百家le", "百家乐"),
+        ("玩百家yue", "百家yue", "百家乐"),
+        ("wang络赌博", "wang络赌博", "网络赌博"),
+        ("wang络du博", "wang络du博", "网络赌博"),
+    ];
+    for (text, span, term) in cases {
+        let f = lx.find(text);
+        assert_eq!(f.len(), 1, "{text}: {f:?}");
+        assert_eq!(f[0].as_str(), span, "{text}");
+        assert_eq!(f[0].term(), Some(term), "{text}");
+        assert_eq!(f[0].match_type(), MatchType::Pinyin, "{text}");
+    }
+    // The term itself is still exact.
+    assert_eq!(lx.find("网络赌博")[0].match_type(), MatchType::Exact);
+}
+
+#[test]
+fn pinyin_leaves_ordinary_text_and_other_categories_alone() {
+    let lx = pinyin_lexicon(3);
+    for text in [
+        "dubonnet",
+        "Baijia Road",
+        "杜博文",
+        "六合区",
+        "wangluodubonnet",
+        "xwangluodubo",
+        "zaixianduchang",
+        "dubo",
+        "去网络du博物馆",
+    ] {
+        assert!(lx.find(text).is_empty(), "{text}: {:?}", lx.find(text));
+    }
+    // Two-character terms only when the bound is lowered.
+    let lowered = pinyin_lexicon(2);
+    let f = lowered.find("dubo");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].term(), Some("赌博"));
+}
+
 /// Two neighbouring characters swapped are one edit (optimal string
 /// alignment), wherever the swap is: inside a piece of the term, or
 /// across the cut between two pieces, which touches both.
@@ -432,6 +507,8 @@ mod reference {
             .term("strict", "刷单")
             .allow("大麻哈鱼")
             .term("drugs", "大麻")
+            .category("lottery", CategoryOptions::new().pinyin(true))
+            .term("lottery", "六合彩")
             .build()
             .unwrap()
     }

@@ -11,6 +11,8 @@
 //! fuzzy_one_edit_min_chars = 5
 //! fuzzy_two_edits_min_chars = 10
 //! max_noise = 3
+//! pinyin = false                 # also match terms written in pinyin
+//! pinyin_min_chars = 3
 //!
 //! [category.spam]                 # for one category, over the defaults
 //! action = "review"
@@ -100,6 +102,8 @@ struct CategorySettings {
     fuzzy_one_edit_min_chars: Option<usize>,
     fuzzy_two_edits_min_chars: Option<usize>,
     max_noise: Option<usize>,
+    pinyin: Option<bool>,
+    pinyin_min_chars: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -130,6 +134,12 @@ impl CategorySettings {
         }
         if let Some(n) = self.max_noise {
             o.max_noise = n;
+        }
+        if let Some(on) = self.pinyin {
+            o.pinyin = on;
+        }
+        if let Some(n) = self.pinyin_min_chars {
+            o.pinyin_min_chars = n;
         }
         o
     }

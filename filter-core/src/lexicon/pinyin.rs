@@ -1,0 +1,185 @@
+//! Pinyin spellings of terms: `网络赌博` also matches `wangluodubo`,
+//! `Wang Luo Du Bo`, `wǎng luò dǔ bó` and the mixed `网络du博`.
+//!
+//! A term of a category with `pinyin = true` gets, beside its own
+//! spelling, the whole term written in toneless pinyin, and the term with
+//! one or two of its characters so written (each reading of a polyphonic
+//! character), as extra patterns of the one automaton. Normalization does
+//! the rest: case, full width, tone marks (`ǎ` as `a`, `ü` as `v`) and
+//! the spaces and hyphens between syllables (noise). A spelling that
+//! starts or ends with a Latin letter matches at an ASCII word boundary
+//! there, as every such term does.
+
+use super::pinyin_table::{FIRST_CHAR, FIRST_READING, MORE_READINGS, SYLLABLES};
+
+/// The most whole-pinyin spellings a term gets (its polyphonic
+/// characters' readings combined): the common readings come first.
+pub(crate) const MAX_WHOLE_SPELLINGS: usize = 16;
+
+/// The most characters of a mixed spelling written in pinyin (`网络du博`,
+/// `代开fa票`): people swap one or two characters; more is rare and the
+/// combinations would grow as 2^n per term.
+pub(crate) const MAX_MIXED_LATIN: usize = 2;
+
+/// The toneless readings of `c` (`ü` as `v`), the common one first; none
+/// for a character outside the table.
+pub(crate) fn readings(c: char) -> Vec<&'static str> {
+    let u = c as u32;
+    let Some(first) = u
+        .checked_sub(FIRST_CHAR)
+        .and_then(|i| FIRST_READING.get(i as usize))
+        .filter(|&&r| r != 0)
+    else {
+        return Vec::new();
+    };
+    let mut out = vec![SYLLABLES[usize::from(*first) - 1]];
+    let from = MORE_READINGS.partition_point(|&(x, _)| x < u);
+    for &(_, r) in MORE_READINGS[from..].iter().take_while(|&&(x, _)| x == u) {
+        out.push(SYLLABLES[usize::from(r) - 1]);
+    }
+    out
+}
+
+/// The pinyin spellings of a normalized term, the term itself not among
+/// them: the whole term in pinyin (every reading of its polyphonic
+/// characters, the common readings first, at most
+/// [`MAX_WHOLE_SPELLINGS`]), and the term with one or two of its
+/// characters in pinyin (each of their readings).
+pub(crate) fn spellings(term: &[char]) -> Vec<String> {
+    // Each character's readings (`v` also as `u`: `lü` is typed `lv` and
+    // `lu`); none for a character without one.
+    let readings: Vec<Vec<String>> = term
+        .iter()
+        .map(|&c| {
+            let mut options = Vec::new();
+            for r in readings(c) {
+                options.push(r.to_string());
+                if r.contains('v') {
+                    options.push(r.replace('v', "u"));
+                }
+            }
+            options
+        })
+        .collect();
+    let spelled: Vec<usize> = (0..term.len())
+        .filter(|&i| !readings[i].is_empty())
+        .collect();
+    if spelled.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    // Whole: an odometer over the readings, the last character fastest.
+    let mut pick = vec![0usize; term.len()];
+    for _ in 0..MAX_WHOLE_SPELLINGS {
+        push(
+            (0..term.len())
+                .map(|i| {
+                    readings[i]
+                        .get(pick[i])
+                        .map_or_else(|| term[i].to_string(), Clone::clone)
+                })
+                .collect(),
+        );
+        let Some(i) = (0..term.len())
+            .rev()
+            .find(|&i| pick[i] + 1 < readings[i].len())
+        else {
+            break;
+        };
+        pick[i] += 1;
+        pick[i + 1..].fill(0);
+    }
+    // Mixed: one or two characters in pinyin, each of their readings.
+    let with = |latin: &[(usize, &str)]| -> String {
+        (0..term.len())
+            .map(|i| {
+                latin
+                    .iter()
+                    .find(|(j, _)| *j == i)
+                    .map_or_else(|| term[i].to_string(), |(_, r)| r.to_string())
+            })
+            .collect()
+    };
+    for (n, &i) in spelled.iter().enumerate() {
+        for r in &readings[i] {
+            push(with(&[(i, r)]));
+            if MAX_MIXED_LATIN < 2 {
+                continue;
+            }
+            for &j in &spelled[n + 1..] {
+                for q in &readings[j] {
+                    push(with(&[(i, r), (j, q)]));
+                }
+            }
+        }
+    }
+    let itself: String = term.iter().collect();
+    out.retain(|s| *s != itself);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readings_of_common_and_polyphonic_characters() {
+        assert_eq!(readings('网'), ["wang"]);
+        assert_eq!(readings('赌'), ["du"]);
+        assert_eq!(readings('行')[..2], ["xing", "hang"]);
+        assert!(readings('乐').contains(&"yue"));
+        assert_eq!(readings('绿')[0], "lv");
+        assert!(readings('a').is_empty());
+        assert!(readings('\u{20000}').is_empty(), "outside the table");
+    }
+
+    #[test]
+    fn spellings_mix_characters_and_syllables() {
+        let term: Vec<char> = "网络赌博".chars().collect();
+        let all = spellings(&term);
+        for want in [
+            "wangluodubo",
+            "网络du博",
+            "wang络赌博",
+            "网络赌bo",
+            "wangluo赌博",
+            "wang络du博",
+        ] {
+            assert!(all.iter().any(|s| s == want), "{want} in {all:?}");
+        }
+        assert!(!all.iter().any(|s| s == "网络赌博"), "the term itself");
+        // 络 reads luo and lao: both.
+        assert!(all.iter().any(|s| s == "wanglaodubo"));
+        assert!(all.iter().any(|s| s == "网lao赌博"));
+        // Three characters in pinyin are the whole term or nothing.
+        assert!(!all.iter().any(|s| s == "wangluodu博"));
+        assert!(spellings(&"abc".chars().collect::<Vec<_>>()).is_empty());
+    }
+
+    #[test]
+    fn many_polyphonic_characters_are_capped() {
+        let term: Vec<char> = "行长重乐行长重乐".chars().collect();
+        let all = spellings(&term);
+        let whole = all.iter().filter(|s| s.is_ascii()).count();
+        assert_eq!(whole, MAX_WHOLE_SPELLINGS);
+        assert_eq!(
+            all[0],
+            "xingzhangzhongle".repeat(2),
+            "the common readings first"
+        );
+        assert!(all
+            .iter()
+            .all(|s| s.chars().filter(char::is_ascii_lowercase).count() > 0));
+        // At most two characters in pinyin in a mixed spelling.
+        assert!(all.iter().filter(|s| !s.is_ascii()).all(|s| s
+            .chars()
+            .filter(|c| !c.is_ascii())
+            .count()
+            >= term.len() - 2));
+    }
+}
