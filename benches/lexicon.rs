@@ -107,43 +107,53 @@ fn scan(c: &mut Criterion) {
     g.finish();
 }
 
-/// A lexicon of `words` in one category with the pinyin switch as given
-/// (fuzzy matching on, the default).
-fn pinyin_lexicon(words: &[String], pinyin: bool) -> Lexicon {
+/// A lexicon of `words` in one category with the pinyin and homophone
+/// switches as given (fuzzy matching on, the default).
+fn sound_lexicon(words: &[String], pinyin: bool, homophones: bool) -> Lexicon {
     let mut b = LexiconBuilder::new();
-    b.category("bench", CategoryOptions::new().pinyin(pinyin));
+    b.category(
+        "bench",
+        CategoryOptions::new().pinyin(pinyin).homophones(homophones),
+    );
     for w in words {
         b.term("bench", w);
     }
     b.build().expect("bench lists build")
 }
 
-/// Pinyin spellings on and off for one category of 1k terms, scanning the
-/// corpus in one group; build time and memory of 100k terms both ways.
+/// The switches of issue 16.
+const SWITCHES: [(&str, bool, bool); 4] = [
+    ("off", false, false),
+    ("pinyin", true, false),
+    ("homophones", false, true),
+    ("both", true, true),
+];
+
+/// Pinyin spellings and same-sound matching off and on for one category
+/// of 1k terms, scanning the corpus in one group; build time and memory of
+/// 100k terms each way.
 fn pinyin(c: &mut Criterion) {
     let corpus = data("corpus_zh_2m.txt");
     let words_1k = words("1k");
     let mut g = c.benchmark_group("lexicon/pinyin_scan");
     g.throughput(Throughput::Bytes(corpus.len() as u64));
     g.sample_size(10);
-    for on in [false, true] {
-        let lx = pinyin_lexicon(&words_1k, on);
-        let name = if on { "pinyin_on" } else { "pinyin_off" };
+    for (name, pinyin, homophones) in SWITCHES {
+        let lx = sound_lexicon(&words_1k, pinyin, homophones);
         g.bench_function(BenchmarkId::new(name, "1k"), |b| {
             b.iter(|| lx.find(black_box(&corpus)).len())
         });
     }
     g.finish();
     let words_100k = words("100k");
-    for on in [false, true] {
+    for (name, pinyin, homophones) in SWITCHES {
         let before = rss_mb();
         let started = std::time::Instant::now();
-        let lx = pinyin_lexicon(&words_100k, on);
+        let lx = sound_lexicon(&words_100k, pinyin, homophones);
         let took = started.elapsed();
         let grown = (rss_mb() - before).max(0.0);
         println!(
-            "lexicon/pinyin_build/{}/100k: {:.0} ms, memory_usage {:.1} MiB, resident set +{grown:.1} MiB",
-            if on { "pinyin_on" } else { "pinyin_off" },
+            "lexicon/pinyin_build/{name}/100k: {:.0} ms, memory_usage {:.1} MiB, resident set +{grown:.1} MiB",
             took.as_secs_f64() * 1e3,
             lx.memory_usage() as f64 / (1 << 20) as f64,
         );

@@ -19,16 +19,20 @@ pub enum MatchType {
     /// The text is the term written in pinyin, wholly or in part
     /// (`wangluodubo`, `网络du博`), in a category with pinyin on.
     Pinyin,
+    /// The text is the term written with other characters of the same
+    /// sound (`网络堵博`), in a category with homophones on.
+    Homophone,
 }
 
 impl MatchType {
-    /// `exact`, `normalized`, `fuzzy` or `pinyin`.
+    /// `exact`, `normalized`, `fuzzy`, `pinyin` or `homophone`.
     pub fn as_str(self) -> &'static str {
         match self {
             MatchType::Exact => "exact",
             MatchType::Normalized => "normalized",
             MatchType::Fuzzy => "fuzzy",
             MatchType::Pinyin => "pinyin",
+            MatchType::Homophone => "homophone",
         }
     }
 }

@@ -79,9 +79,28 @@ assert!(scanner.scan_with("110101199003071233", &options).is_empty());
 # Sensitive words
 
 A [`Lexicon`] matches word lists over normalized text (case, full width,
-styled letters, traditional script, invisible characters, noise between
-characters) with exact original spans, ASCII word boundaries, an allow list
-and fuzzy matching; [`SharedLexicon`] swaps a new one in while scans run.
+styled letters, traditional script, look-alike letters, tone marks,
+invisible characters, noise between characters) with exact original spans,
+ASCII word boundaries, an allow list and fuzzy matching (a swap of two
+neighbours is one edit); per category, [`CategoryOptions::pinyin`] also
+matches terms written in pinyin (`wangluodubo`, `网络du博`) and
+[`CategoryOptions::homophones`] with same-sound characters (`网络堵博`).
+[`SharedLexicon`] swaps a new lexicon in while scans run.
+
+```
+use filter_core::{CategoryOptions, LexiconBuilder, MatchType};
+
+let words = LexiconBuilder::new()
+    .category("gambling", CategoryOptions::new().pinyin(true).homophones(true))
+    .term("gambling", "网络赌博")
+    .build()?;
+let found = words.find("Wang Luo Du Bo，网络堵博");
+assert_eq!(found[0].as_str(), "Wang Luo Du Bo");
+assert_eq!(found[0].match_type(), MatchType::Pinyin);
+assert_eq!(found[1].match_type(), MatchType::Homophone);
+assert_eq!(found[1].term(), Some("网络赌博"));
+# Ok::<(), filter_core::Error>(())
+```
 
 ```
 use filter_core::{Kind, Lexicon, Scanner};

@@ -22,7 +22,10 @@ fn lexicon() -> Lexicon {
         .term("strict", "刷单")
         .allow("大麻哈鱼")
         .term("drugs", "大麻")
-        .category("lottery", CategoryOptions::new().pinyin(true))
+        .category(
+            "lottery",
+            CategoryOptions::new().pinyin(true).homophones(true),
+        )
         .term("lottery", "六合彩")
         .build()
         .unwrap()

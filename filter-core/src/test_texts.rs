@@ -43,6 +43,9 @@ pub(crate) fn piece() -> impl Strategy<Value = String> {
         Just("liu he cai".to_string()),
         Just("六合cǎi".to_string()),
         Just("Liu-He-Cai".to_string()),
+        // Same-sound characters (the same category matches by sound).
+        Just("六合菜".to_string()),
+        Just("溜和彩".to_string()),
         Just("刷**单".to_string()),
         Just("    ".to_string()),
         Just("-".to_string()),

@@ -12,7 +12,7 @@ use super::fuzzy::FuzzyIndex;
 use super::matcher::{Engine, Matcher};
 use super::normalize::normalize;
 use super::wordlist::{self, Warning};
-use super::{CategoryOptions, Lexicon, Pattern, Spelling, MAX_TERM_CHARS};
+use super::{CategoryOptions, Lexicon, Pattern, SoundIndex, Spelling, MAX_TERM_CHARS};
 use crate::detectors::Detectors;
 use crate::error::Error;
 use crate::finding::TermInfo;
@@ -195,6 +195,7 @@ impl LexiconBuilder {
         let allow_norms = self.compile_allow(&mut warnings)?;
         let refs: Vec<&str> = terms.norms.iter().map(String::as_str).collect();
         let matcher = Matcher::build(self.engine, &refs)?;
+        let sounds = sound_index(&terms, &categories)?;
         let allow = if allow_norms.is_empty() {
             None
         } else {
@@ -214,6 +215,7 @@ impl LexiconBuilder {
             .collect();
         Ok(Lexicon {
             fuzzy: FuzzyIndex::build(&fuzzy_terms)?,
+            sounds,
             longest_term_chars: terms
                 .spellings
                 .iter()
@@ -322,6 +324,41 @@ impl LexiconBuilder {
         }
         Ok(norms)
     }
+}
+
+/// The sound-channel spellings of the terms of categories that match by
+/// sound, when there are any. Two terms that sound the same share a
+/// spelling: the first keeps it.
+fn sound_index(
+    terms: &CompiledTerms,
+    categories: &[(Arc<str>, CategoryOptions)],
+) -> Result<Option<SoundIndex>, Error> {
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let (mut spellings, mut pids) = (Vec::new(), Vec::new());
+    for (pid, (p, sp)) in terms.patterns.iter().zip(&terms.spellings).enumerate() {
+        let options = &categories[p.category as usize].1;
+        if p.pinyin || !options.matches_sound(sp.char_count) {
+            continue;
+        }
+        let chars: Vec<char> = sp.norm.chars().collect();
+        for spelling in super::pinyin::sound_spellings(&chars) {
+            if seen.insert(spelling.clone(), ()).is_none() {
+                spellings.push(spelling);
+                pids.push(
+                    u32::try_from(pid)
+                        .map_err(|_| Error::invalid_option("word list", "more than 2^32 terms"))?,
+                );
+            }
+        }
+    }
+    if spellings.is_empty() {
+        return Ok(None);
+    }
+    let refs: Vec<&str> = spellings.iter().map(String::as_str).collect();
+    Ok(Some(SoundIndex {
+        matcher: Matcher::build(Engine::DoubleArray, &refs)?,
+        pids,
+    }))
 }
 
 /// The terms of a build, in pattern order.

@@ -19,6 +19,8 @@ pub struct CategoryOptions {
     pub(super) max_noise: usize,
     pub(super) pinyin: bool,
     pub(super) pinyin_min_chars: usize,
+    pub(super) homophones: bool,
+    pub(super) homophone_min_chars: usize,
 }
 
 impl Default for CategoryOptions {
@@ -31,6 +33,8 @@ impl Default for CategoryOptions {
             max_noise: 3,
             pinyin: false,
             pinyin_min_chars: 3,
+            homophones: false,
+            homophone_min_chars: 3,
         }
     }
 }
@@ -85,6 +89,27 @@ impl CategoryOptions {
     pub fn pinyin_min_chars(mut self, n: usize) -> CategoryOptions {
         self.pinyin_min_chars = n;
         self
+    }
+
+    /// Whether a term also matches written with other characters of the
+    /// same sound (`网络堵博`, `六合菜`, `代开发漂`; tones ignored, each
+    /// reading of a polyphonic term character). Off by default: it trades
+    /// precision for recall.
+    pub fn homophones(mut self, on: bool) -> CategoryOptions {
+        self.homophones = on;
+        self
+    }
+
+    /// The shortest terms (in normalized characters) matched by sound
+    /// (default 3: `喜钱` sounds like `洗钱`).
+    pub fn homophone_min_chars(mut self, n: usize) -> CategoryOptions {
+        self.homophone_min_chars = n;
+        self
+    }
+
+    /// Whether terms of `chars` normalized characters match by sound.
+    pub(super) fn matches_sound(&self, chars: usize) -> bool {
+        self.homophones && chars >= self.homophone_min_chars.max(1)
     }
 
     /// Whether terms of `chars` normalized characters get pinyin spellings.

@@ -65,6 +65,14 @@ struct Pattern {
     pinyin: bool,
 }
 
+/// The sound-channel spellings of the terms that match by sound: their
+/// automaton, and for each of its patterns the term's pattern index.
+#[derive(Clone, Debug)]
+struct SoundIndex {
+    matcher: Matcher,
+    pids: Vec<u32>,
+}
+
 /// A term's normalized form, for fuzzy matching and the look-ahead bounds.
 #[derive(Clone, Debug)]
 struct Spelling {
@@ -96,6 +104,8 @@ pub struct Lexicon {
     allow_terms: usize,
     allow_max_bytes: usize,
     fuzzy: Option<FuzzyIndex>,
+    /// The terms of categories that match by sound, in the sound channel.
+    sounds: Option<SoundIndex>,
     longest_term_chars: usize,
     /// The longest spelling's normalized form, in bytes (read by every
     /// window of a scan: kept, not computed from 100k spellings each time).
@@ -196,6 +206,9 @@ impl Lexicon {
             + self.matcher.memory_usage()
             + self.fuzzy.as_ref().map_or(0, FuzzyIndex::memory_usage)
             + self.allow.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.sounds.as_ref().map_or(0, |s| {
+                s.matcher.memory_usage() + s.pids.capacity() * std::mem::size_of::<u32>()
+            })
     }
 
     /// The longest term, in normalized characters.

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::fuzzy::FuzzyIndex;
 use super::normalize::{classify, noise_run_after, Norm, NormText, NORM_SCRATCH};
-use super::Lexicon;
+use super::{Lexicon, SoundIndex};
 use crate::finding::{Finding, MatchType};
 use crate::limits::Interrupt;
 use crate::offsets::{ceil_char, floor_char};
@@ -27,6 +27,9 @@ pub(crate) struct LexCursor {
     next: usize,
     /// ...this many bytes into it (`⑩` is two normalized bytes).
     next_extra: usize,
+    /// Where the sound pass resumes, the same way.
+    sound_next: usize,
+    sound_extra: usize,
     /// Exact matches a fuzzy window not yet decided may overlap.
     exact: Vec<(usize, usize)>,
     /// Fuzzy windows starting before this are decided.
@@ -234,6 +237,9 @@ impl Lexicon {
         }
         crate::scratch::with(&NORM_SCRATCH, |norm| {
             norm.fill_text(text, Some(self.max_noise()), run_before);
+            if self.sounds.is_some() {
+                super::pinyin::sound_text(&norm.text, &mut norm.sound);
+            }
             let window = Window {
                 text,
                 norm,
@@ -242,10 +248,14 @@ impl Lexicon {
                 categories,
                 interrupt,
             };
-            let exact_pos = self.exact_pass(cursor, &window, out);
+            let mut decided = self.exact_pass(cursor, &window, out);
             let mut frontier = cursor.next;
+            if let Some(sounds) = &self.sounds {
+                decided = decided.min(self.sound_pass(sounds, cursor, &window, decided, out));
+                frontier = frontier.min(cursor.sound_next);
+            }
             if let Some(fuzzy) = &self.fuzzy {
-                frontier = frontier.min(self.fuzzy_pass(fuzzy, cursor, &window, exact_pos, out));
+                frontier = frontier.min(self.fuzzy_pass(fuzzy, cursor, &window, decided, out));
             }
             frontier
         })
@@ -295,6 +305,68 @@ impl Lexicon {
         }
         cursor.next = w.abs_of(pos);
         cursor.next_extra = pos - w.to_norm(cursor.next);
+        pos
+    }
+
+    /// The leftmost-longest loop over the sound channel (terms written with
+    /// other characters of the same sound), resumed where it stopped. A
+    /// match is taken when no exact match overlaps it, so it waits until
+    /// the exact pass has passed its end (`exact_pos`). Returns the
+    /// normalized byte it reached.
+    fn sound_pass<'h>(
+        &self,
+        sounds: &SoundIndex,
+        cursor: &mut LexCursor,
+        w: &Window<'h, '_>,
+        exact_pos: usize,
+        out: &mut Vec<Finding<'h>>,
+    ) -> usize {
+        let channel = &w.norm.sound;
+        let nlen = channel.len();
+        let horizon = if w.finished {
+            usize::MAX
+        } else {
+            nlen.saturating_sub(self.lookahead())
+        };
+        let mut pos = (w.to_norm(cursor.sound_next) + cursor.sound_extra).min(nlen);
+        while !w.interrupt.stop(out.len()) {
+            match sounds.matcher.find_from(channel, pos) {
+                Some((s, e, sp)) if s < horizon && (w.finished || e <= exact_pos) => {
+                    let pid = sounds.pids[sp] as usize;
+                    let (start, end) = (w.abs_of(s), w.abs_of(e - 1) + 1);
+                    let taken = !cursor.overlaps_exact(start, end)
+                        && match self.accept_as(w, s, e, pid, MatchType::Homophone) {
+                            Some(f) => {
+                                out.push(f);
+                                let i = cursor.exact.partition_point(|&(x, _)| x < start);
+                                cursor.exact.insert(i, (start, end));
+                                true
+                            }
+                            None => false,
+                        };
+                    pos = if taken {
+                        e
+                    } else {
+                        s + channel[s..].chars().next().map_or(1, char::len_utf8)
+                    };
+                }
+                Some((s, _, _)) => {
+                    // Not decidable yet; nothing starts before it.
+                    pos = pos.max(w.ceil_char(s.min(horizon)));
+                    break;
+                }
+                None if w.finished => {
+                    pos = nlen;
+                    break;
+                }
+                None => {
+                    pos = pos.max(w.ceil_char(horizon.min(exact_pos)));
+                    break;
+                }
+            }
+        }
+        cursor.sound_next = w.abs_of(pos);
+        cursor.sound_extra = pos - w.to_norm(cursor.sound_next);
         pos
     }
 
@@ -385,6 +457,21 @@ impl Lexicon {
             return None;
         }
         Some(start..end)
+    }
+
+    /// [`Lexicon::check`], and the finding of a match found in the sound
+    /// channel (or another way that names its own match type).
+    fn accept_as<'h>(
+        &self,
+        w: &Window<'h, '_>,
+        s: usize,
+        e: usize,
+        pid: usize,
+        match_type: MatchType,
+    ) -> Option<Finding<'h>> {
+        let range = self.check(w, s, e, pid)?;
+        let info = self.patterns[pid].info.clone();
+        Some(Finding::word(w.text, range, info, match_type, 0))
     }
 
     /// [`Lexicon::check`], and the finding of a match that passes.

@@ -123,9 +123,109 @@ pub(crate) fn spellings(term: &[char]) -> Vec<String> {
     out
 }
 
+/// The first code point of the sounds: `U+E000 + syllable` (private use,
+/// three bytes in UTF-8 like the ideographs they stand for).
+const SOUND_BASE: u32 = 0xE000;
+
+/// The character a normalized character is in the sound channel of the
+/// text (see [`sound_text`]): an ideograph with a reading becomes its
+/// common syllable; a private-use character of the text becomes U+FFFD, so
+/// that it can never be taken for a syllable; everything else stays.
+#[inline]
+fn sound_of(c: char) -> char {
+    let u = c as u32;
+    if (SOUND_BASE..=0xF8FF).contains(&u) {
+        return '\u{FFFD}';
+    }
+    match u
+        .checked_sub(FIRST_CHAR)
+        .and_then(|i| FIRST_READING.get(i as usize))
+    {
+        Some(&r) if r != 0 => {
+            char::from_u32(SOUND_BASE + u32::from(r)).expect("a private-use char")
+        }
+        _ => c,
+    }
+}
+
+/// The sound channel of normalized text, written into `out`: each
+/// ideograph replaced by its common syllable, so that same-sound
+/// characters are equal there (`网络堵博` and `网络赌博`). Every character
+/// keeps its length in bytes, so offsets into the channel are offsets
+/// into the normalized text.
+pub(crate) fn sound_text(norm: &str, out: &mut String) {
+    out.clear();
+    out.extend(norm.chars().map(sound_of));
+    debug_assert_eq!(out.len(), norm.len());
+}
+
+/// The sound-channel spellings of a normalized term: each ideograph as
+/// one of its syllables (every reading of a polyphonic one, the common
+/// readings first, at most [`MAX_WHOLE_SPELLINGS`]).
+pub(crate) fn sound_spellings(term: &[char]) -> Vec<String> {
+    let choices: Vec<Vec<char>> = term
+        .iter()
+        .map(|&c| {
+            let sounds: Vec<char> = readings(c)
+                .iter()
+                .filter_map(|r| SYLLABLES.iter().position(|s| s == r))
+                .filter_map(|i| char::from_u32(SOUND_BASE + 1 + i as u32))
+                .collect();
+            if sounds.is_empty() {
+                vec![sound_of(c)]
+            } else {
+                sounds
+            }
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut pick = vec![0usize; term.len()];
+    for _ in 0..MAX_WHOLE_SPELLINGS {
+        out.push(pick.iter().zip(&choices).map(|(&k, c)| c[k]).collect());
+        let Some(i) = (0..term.len())
+            .rev()
+            .find(|&i| pick[i] + 1 < choices[i].len())
+        else {
+            break;
+        };
+        pick[i] += 1;
+        pick[i + 1..].fill(0);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_sounds_are_equal_in_the_sound_channel() {
+        let mut a = String::new();
+        let mut b = String::new();
+        sound_text("网络赌博", &mut a);
+        sound_text("网络堵博", &mut b);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), "网络赌博".len());
+        sound_text("六合区", &mut b);
+        assert_ne!(b, {
+            sound_text("六合彩", &mut a);
+            a.clone()
+        });
+        // A private-use character of the text is never a syllable.
+        sound_text("\u{E001}x", &mut a);
+        assert_eq!(a, "\u{FFFD}x");
+        // A polyphonic term character: each of its readings.
+        let term: Vec<char> = "百家乐".chars().collect();
+        let spellings = sound_spellings(&term);
+        let mut yue = String::new();
+        sound_text("百家悦", &mut yue);
+        let mut le = String::new();
+        sound_text("百家乐", &mut le);
+        assert!(
+            spellings.contains(&yue) && spellings.contains(&le),
+            "{spellings:?}"
+        );
+    }
 
     #[test]
     fn readings_of_common_and_polyphonic_characters() {

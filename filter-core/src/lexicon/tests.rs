@@ -231,6 +231,72 @@ fn pinyin_leaves_ordinary_text_and_other_categories_alone() {
     assert_eq!(f[0].term(), Some("赌博"));
 }
 
+fn sound_lexicon(min_chars: usize) -> Lexicon {
+    LexiconBuilder::new()
+        .category(
+            "gambling",
+            CategoryOptions::new()
+                .homophones(true)
+                .homophone_min_chars(min_chars),
+        )
+        .term("gambling", "网络赌博")
+        .term("gambling", "六合彩")
+        .term("gambling", "在线赌场")
+        .term("gambling", "百家乐")
+        .category(
+            "fraud",
+            CategoryOptions::new()
+                .homophones(true)
+                .homophone_min_chars(min_chars),
+        )
+        .term("fraud", "代开发票")
+        .term("fraud", "洗钱")
+        .term("plain", "时时彩")
+        .allow("网络堵博物馆")
+        .build()
+        .unwrap()
+}
+
+/// Same-sound characters in place of a term's: found in categories with
+/// `homophones = true`, with the original span and the list term.
+#[test]
+fn homophones_are_found_with_exact_spans() {
+    let lx = sound_lexicon(3);
+    let cases = [
+        ("来玩网络堵博吧", "网络堵博", "网络赌博"),
+        ("买六合菜", "六合菜", "六合彩"),
+        ("在线赌厂开业", "在线赌厂", "在线赌场"),
+        ("可以代开发漂", "代开发漂", "代开发票"),
+        ("網絡堵博", "網絡堵博", "网络赌博"),
+        ("网 络 堵 博", "网 络 堵 博", "网络赌博"),
+        ("百家悦", "百家悦", "百家乐"),
+    ];
+    for (text, span, term) in cases {
+        let f = lx.find(text);
+        assert_eq!(f.len(), 1, "{text}: {f:?}");
+        assert_eq!(f[0].as_str(), span, "{text}");
+        assert_eq!(f[0].term(), Some(term), "{text}");
+        assert_eq!(f[0].match_type(), MatchType::Homophone, "{text}");
+    }
+    // The term itself is exact, not a homophone of itself.
+    let f = lx.find("网络赌博和网络堵博");
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0].match_type(), MatchType::Exact);
+    assert_eq!(f[1].match_type(), MatchType::Homophone);
+}
+
+#[test]
+fn homophones_leave_ordinary_text_and_other_categories_alone() {
+    let lx = sound_lexicon(3);
+    for text in ["杜博文", "六合区", "喜钱", "实时菜单", "去网络堵博物馆"] {
+        assert!(lx.find(text).is_empty(), "{text}: {:?}", lx.find(text));
+    }
+    // Two-character terms only when the bound is lowered.
+    let f = sound_lexicon(2).find("喜钱");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].term(), Some("洗钱"));
+}
+
 /// Two neighbouring characters swapped are one edit (optimal string
 /// alignment), wherever the swap is: inside a piece of the term, or
 /// across the cut between two pieces, which touches both.
@@ -507,7 +573,10 @@ mod reference {
             .term("strict", "刷单")
             .allow("大麻哈鱼")
             .term("drugs", "大麻")
-            .category("lottery", CategoryOptions::new().pinyin(true))
+            .category(
+                "lottery",
+                CategoryOptions::new().pinyin(true).homophones(true),
+            )
             .term("lottery", "六合彩")
             .build()
             .unwrap()

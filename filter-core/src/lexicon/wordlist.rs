@@ -13,6 +13,8 @@
 //! max_noise = 3
 //! pinyin = false                 # also match terms written in pinyin
 //! pinyin_min_chars = 3
+//! homophones = false             # also match same-sound characters
+//! homophone_min_chars = 3
 //!
 //! [category.spam]                 # for one category, over the defaults
 //! action = "review"
@@ -104,6 +106,8 @@ struct CategorySettings {
     max_noise: Option<usize>,
     pinyin: Option<bool>,
     pinyin_min_chars: Option<usize>,
+    homophones: Option<bool>,
+    homophone_min_chars: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -140,6 +144,12 @@ impl CategorySettings {
         }
         if let Some(n) = self.pinyin_min_chars {
             o.pinyin_min_chars = n;
+        }
+        if let Some(on) = self.homophones {
+            o.homophones = on;
+        }
+        if let Some(n) = self.homophone_min_chars {
+            o.homophone_min_chars = n;
         }
         o
     }
