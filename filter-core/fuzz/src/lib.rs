@@ -9,7 +9,8 @@ use filter_core::{
 };
 
 /// Terms that exercise every normalization, boundaries, fuzzy matching,
-/// pinyin spellings (on with fuzzy matching) and the allow list.
+/// pinyin spellings and same-sound matching (both on with fuzzy matching)
+/// and the allow list.
 const TERMS: &[(&str, &str)] = &[
     ("fraud", "代开发票"),
     ("fraud", "办理假学历证书"),
@@ -34,6 +35,7 @@ fn lexicon(engine: Engine, fuzzy: bool, noise: usize) -> Lexicon {
             CategoryOptions::new()
                 .fuzzy(fuzzy)
                 .pinyin(fuzzy)
+                .homophones(fuzzy)
                 .max_noise(noise),
         );
     }
