@@ -216,10 +216,14 @@ impl LexiconBuilder {
         Ok(Lexicon {
             fuzzy: FuzzyIndex::build(&fuzzy_terms)?,
             sounds,
+            // The list's terms (fuzzy windows are sized by them), not the
+            // longer pinyin spellings, which match exactly.
             longest_term_chars: terms
                 .spellings
                 .iter()
-                .map(|p| p.char_count)
+                .zip(&terms.patterns)
+                .filter(|(_, p)| !p.pinyin)
+                .map(|(s, _)| s.char_count)
                 .max()
                 .unwrap_or(0),
             longest_norm_bytes: terms
