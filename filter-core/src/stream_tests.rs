@@ -5,30 +5,10 @@
 use proptest::prelude::*;
 
 use crate::test_texts::piece;
-use crate::{
-    CategoryOptions, Kind, Lexicon, LexiconBuilder, Operator, RedactionPolicy, ScanOptions, Scanner,
-};
+use crate::{Kind, Lexicon, LexiconBuilder, Operator, RedactionPolicy, ScanOptions, Scanner};
 
 fn lexicon() -> Lexicon {
-    LexiconBuilder::new()
-        .term("fraud", "代开发票")
-        .term("fraud", "办理假学历证书")
-        .term("gambling", "网络赌博")
-        .term("gambling", "赌博")
-        .term("adult", "sex")
-        .term("adult", "sexy")
-        .term("spam", "免费领取超级大礼包")
-        .category("strict", CategoryOptions::new().max_noise(1).fuzzy(false))
-        .term("strict", "刷单")
-        .allow("大麻哈鱼")
-        .term("drugs", "大麻")
-        .category(
-            "lottery",
-            CategoryOptions::new().pinyin(true).homophones(true),
-        )
-        .term("lottery", "六合彩")
-        .build()
-        .unwrap()
+    crate::test_texts::lexicon()
 }
 
 fn scanner() -> Scanner {

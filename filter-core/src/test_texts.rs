@@ -4,6 +4,33 @@
 
 use proptest::prelude::*;
 
+use crate::{CategoryOptions, Lexicon, LexiconBuilder};
+
+/// The word lists the property tests scan these texts with: terms of every
+/// kind of match (exact, through noise and traditional script, fuzzy,
+/// allowed, a strict noise limit, pinyin and same sound).
+pub(crate) fn lexicon() -> Lexicon {
+    LexiconBuilder::new()
+        .term("fraud", "代开发票")
+        .term("fraud", "办理假学历证书")
+        .term("gambling", "网络赌博")
+        .term("gambling", "赌博")
+        .term("adult", "sex")
+        .term("adult", "sexy")
+        .term("spam", "免费领取超级大礼包")
+        .category("strict", CategoryOptions::new().max_noise(1).fuzzy(false))
+        .term("strict", "刷单")
+        .allow("大麻哈鱼")
+        .term("drugs", "大麻")
+        .category(
+            "lottery",
+            CategoryOptions::new().pinyin(true).homophones(true),
+        )
+        .term("lottery", "六合彩")
+        .build()
+        .unwrap()
+}
+
 /// One piece of a generated text.
 pub(crate) fn piece() -> impl Strategy<Value = String> {
     prop_oneof![

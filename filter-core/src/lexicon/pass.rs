@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use super::fuzzy::FuzzyIndex;
+use super::matcher::Matcher;
 use super::normalize::{classify, noise_run_after, Norm, NormText, NORM_SCRATCH};
 use super::{Lexicon, SoundIndex};
 use crate::finding::{Finding, MatchType};
@@ -85,6 +86,19 @@ impl Window<'_, '_> {
     fn to_norm(&self, abs: usize) -> usize {
         let rel = abs.saturating_sub(self.origin);
         self.norm.norm_of(rel)
+    }
+
+    /// The normalized byte a pass resumes at: the normalized form of the
+    /// character at absolute `next`, `extra` bytes into it.
+    fn resume(&self, next: usize, extra: usize) -> usize {
+        (self.to_norm(next) + extra).min(self.norm.text.len())
+    }
+
+    /// Where a pass that reached normalized byte `pos` resumes, as
+    /// [`Window::resume`] takes it.
+    fn stopped_at(&self, pos: usize) -> (usize, usize) {
+        let next = self.abs_of(pos);
+        (next, pos - self.to_norm(next))
     }
 
     /// The first char boundary of the normalized text at or after `n`.
@@ -269,42 +283,24 @@ impl Lexicon {
         w: &Window<'h, '_>,
         out: &mut Vec<Finding<'h>>,
     ) -> usize {
-        let nlen = w.norm.text.len();
-        let horizon = if w.finished {
-            usize::MAX
-        } else {
-            nlen.saturating_sub(self.lookahead())
-        };
-        let mut pos = (w.to_norm(cursor.next) + cursor.next_extra).min(nlen);
-        while !w.interrupt.stop(out.len()) {
-            match self.matcher.find_from(&w.norm.text, pos) {
-                Some((s, e, pid)) if s < horizon => {
-                    if let Some(f) = self.accept(w, s, e, pid, 0) {
-                        out.push(f);
-                        cursor.exact.push((w.abs_of(s), w.abs_of(e - 1) + 1));
-                        pos = e;
-                    } else {
-                        // A rejected match does not shadow the text after its start.
-                        pos = s + w.norm.text[s..].chars().next().map_or(1, char::len_utf8);
-                    }
-                }
-                Some((s, _, _)) => {
-                    // Not decidable yet; nothing starts before it.
-                    pos = pos.max(w.ceil_char(s.min(horizon)));
-                    break;
-                }
-                None if w.finished => {
-                    pos = nlen;
-                    break;
-                }
-                None => {
-                    pos = pos.max(w.ceil_char(horizon));
-                    break;
-                }
-            }
-        }
-        cursor.next = w.abs_of(pos);
-        cursor.next_extra = pos - w.to_norm(cursor.next);
+        let from = w.resume(cursor.next, cursor.next_extra);
+        let pos = self.leftmost(
+            &self.matcher,
+            &w.norm.text,
+            w,
+            from,
+            usize::MAX,
+            out,
+            |out, s, e, pid| {
+                let Some(f) = self.accept(w, s, e, pid, 0) else {
+                    return false;
+                };
+                out.push(f);
+                cursor.exact.push((w.abs_of(s), w.abs_of(e - 1) + 1));
+                true
+            },
+        );
+        (cursor.next, cursor.next_extra) = w.stopped_at(pos);
         pos
     }
 
@@ -321,33 +317,65 @@ impl Lexicon {
         exact_pos: usize,
         out: &mut Vec<Finding<'h>>,
     ) -> usize {
-        let channel = &w.norm.sound;
-        let nlen = channel.len();
+        let from = w.resume(cursor.sound_next, cursor.sound_extra);
+        let pos = self.leftmost(
+            &sounds.matcher,
+            &w.norm.sound,
+            w,
+            from,
+            exact_pos,
+            out,
+            |out, s, e, sp| {
+                let (start, end) = (w.abs_of(s), w.abs_of(e - 1) + 1);
+                if cursor.overlaps_exact(start, end) {
+                    return false;
+                }
+                let pid = sounds.pids[sp] as usize;
+                let Some(f) = self.accept_as(w, s, e, pid, MatchType::Homophone) else {
+                    return false;
+                };
+                out.push(f);
+                let i = cursor.exact.partition_point(|&(x, _)| x < start);
+                cursor.exact.insert(i, (start, end));
+                true
+            },
+        );
+        (cursor.sound_next, cursor.sound_extra) = w.stopped_at(pos);
+        pos
+    }
+
+    /// The resumable leftmost-longest loop of the exact and sound passes,
+    /// over `hay` (the normalized text or its sound channel: the same
+    /// offsets) from byte `pos`. Each match that starts before the
+    /// horizon and ends by `settled` (where every match another pass
+    /// decides first is known; the whole text when finished) is offered to
+    /// `take`: taken, the search goes on after it; rejected, it does not
+    /// shadow the text after its start. The loop stops at the first match
+    /// not decidable yet; returns the byte it reached.
+    #[allow(clippy::too_many_arguments)]
+    fn leftmost<'h>(
+        &self,
+        matcher: &Matcher,
+        hay: &str,
+        w: &Window<'h, '_>,
+        mut pos: usize,
+        settled: usize,
+        out: &mut Vec<Finding<'h>>,
+        mut take: impl FnMut(&mut Vec<Finding<'h>>, usize, usize, usize) -> bool,
+    ) -> usize {
+        let nlen = hay.len();
         let horizon = if w.finished {
             usize::MAX
         } else {
             nlen.saturating_sub(self.lookahead())
         };
-        let mut pos = (w.to_norm(cursor.sound_next) + cursor.sound_extra).min(nlen);
         while !w.interrupt.stop(out.len()) {
-            match sounds.matcher.find_from(channel, pos) {
-                Some((s, e, sp)) if s < horizon && (w.finished || e <= exact_pos) => {
-                    let pid = sounds.pids[sp] as usize;
-                    let (start, end) = (w.abs_of(s), w.abs_of(e - 1) + 1);
-                    let taken = !cursor.overlaps_exact(start, end)
-                        && match self.accept_as(w, s, e, pid, MatchType::Homophone) {
-                            Some(f) => {
-                                out.push(f);
-                                let i = cursor.exact.partition_point(|&(x, _)| x < start);
-                                cursor.exact.insert(i, (start, end));
-                                true
-                            }
-                            None => false,
-                        };
-                    pos = if taken {
+            match matcher.find_from(hay, pos) {
+                Some((s, e, p)) if s < horizon && (w.finished || e <= settled) => {
+                    pos = if take(out, s, e, p) {
                         e
                     } else {
-                        s + channel[s..].chars().next().map_or(1, char::len_utf8)
+                        s + hay[s..].chars().next().map_or(1, char::len_utf8)
                     };
                 }
                 Some((s, _, _)) => {
@@ -360,13 +388,11 @@ impl Lexicon {
                     break;
                 }
                 None => {
-                    pos = pos.max(w.ceil_char(horizon.min(exact_pos)));
+                    pos = pos.max(w.ceil_char(horizon.min(settled)));
                     break;
                 }
             }
         }
-        cursor.sound_next = w.abs_of(pos);
-        cursor.sound_extra = pos - w.to_norm(cursor.sound_next);
         pos
     }
 

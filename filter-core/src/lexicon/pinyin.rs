@@ -73,9 +73,8 @@ pub(crate) fn spellings(term: &[char]) -> Vec<String> {
             out.push(s);
         }
     };
-    // Whole: an odometer over the readings, the last character fastest.
-    let mut pick = vec![0usize; term.len()];
-    for _ in 0..MAX_WHOLE_SPELLINGS {
+    // Whole: each character in one of its readings.
+    for pick in combinations(&readings, MAX_WHOLE_SPELLINGS) {
         push(
             (0..term.len())
                 .map(|i| {
@@ -85,14 +84,6 @@ pub(crate) fn spellings(term: &[char]) -> Vec<String> {
                 })
                 .collect(),
         );
-        let Some(i) = (0..term.len())
-            .rev()
-            .find(|&i| pick[i] + 1 < readings[i].len())
-        else {
-            break;
-        };
-        pick[i] += 1;
-        pick[i + 1..].fill(0);
     }
     // Mixed: one or two characters in pinyin, each of their readings.
     let with = |latin: &[(usize, &str)]| -> String {
@@ -178,20 +169,30 @@ pub(crate) fn sound_spellings(term: &[char]) -> Vec<String> {
             }
         })
         .collect();
-    let mut out = Vec::new();
-    let mut pick = vec![0usize; term.len()];
-    for _ in 0..MAX_WHOLE_SPELLINGS {
-        out.push(pick.iter().zip(&choices).map(|(&k, c)| c[k]).collect());
-        let Some(i) = (0..term.len())
+    combinations(&choices, MAX_WHOLE_SPELLINGS)
+        .map(|pick| pick.iter().zip(&choices).map(|(&k, c)| c[k]).collect())
+        .collect()
+}
+
+/// Up to `max` picks of one choice per position (an index into each of
+/// `choices`; a position with none picks 0), as an odometer turns, the
+/// last position fastest: the first pick is every position's first choice.
+fn combinations<T>(choices: &[Vec<T>], max: usize) -> impl Iterator<Item = Vec<usize>> + '_ {
+    let mut pick = Some(vec![0usize; choices.len()]);
+    std::iter::from_fn(move || {
+        let current = pick.take()?;
+        let mut next = current.clone();
+        if let Some(i) = (0..next.len())
             .rev()
-            .find(|&i| pick[i] + 1 < choices[i].len())
-        else {
-            break;
-        };
-        pick[i] += 1;
-        pick[i + 1..].fill(0);
-    }
-    out
+            .find(|&i| next[i] + 1 < choices[i].len())
+        {
+            next[i] += 1;
+            next[i + 1..].fill(0);
+            pick = Some(next);
+        }
+        Some(current)
+    })
+    .take(max)
 }
 
 #[cfg(test)]

@@ -559,29 +559,6 @@ mod reference {
         out
     }
 
-    /// Terms of every kind of match: exact, through noise and traditional
-    /// script, fuzzy, allowed, and a strict noise limit.
-    fn windows_lexicon() -> Lexicon {
-        LexiconBuilder::new()
-            .term("fraud", "代开发票")
-            .term("fraud", "办理假学历证书")
-            .term("gambling", "网络赌博")
-            .term("gambling", "赌博")
-            .term("adult", "sex")
-            .term("spam", "免费领取超级大礼包")
-            .category("strict", CategoryOptions::new().max_noise(1).fuzzy(false))
-            .term("strict", "刷单")
-            .allow("大麻哈鱼")
-            .term("drugs", "大麻")
-            .category(
-                "lottery",
-                CategoryOptions::new().pinyin(true).homophones(true),
-            )
-            .term("lottery", "六合彩")
-            .build()
-            .unwrap()
-    }
-
     fn alphabet() -> impl Strategy<Value = String> {
         proptest::collection::vec(
             prop_oneof![
@@ -632,7 +609,7 @@ mod reference {
             text in crate::test_texts::text(24),
             least in prop_oneof![1usize..64, 64usize..600],
         ) {
-            let lx = windows_lexicon();
+            let lx = crate::test_texts::lexicon();
             let whole = lx.find_in_one_pass(&text);
             let mut windowed = Vec::new();
             lx.find_in_windows(&text, None, &crate::limits::Interrupt::none(), least, &mut windowed);
