@@ -282,23 +282,25 @@ impl Detectors {
             .char_indices()
             .nth(rule.after)
             .map_or(text.len(), |(i, _)| f.end() + i);
-        let window = &text[floor_char(text, from)..to];
-        let offset = window.as_ptr() as usize - text.as_ptr() as usize;
-        let (value_start, value_end) = (f.start() - offset, f.end() - offset);
+        // The text before the value and the text after it are searched
+        // apart: a word overlapping the value does not count, so the value
+        // itself (often half the window) is not normalized, and a word
+        // written against it (`card number4111…`) ends at a boundary.
+        let before = &text[floor_char(text, from)..f.start()];
+        let after = &text[f.end()..to];
         let mut nearest: Option<(usize, bool)> = None;
-        words.for_each_exact_in(window, &mut scratch.norm, |w, category| {
-            let distance = if w.end <= value_start {
-                value_start - w.end
-            } else if w.start >= value_end {
-                w.start - value_end
-            } else {
-                return;
-            };
+        let mut near = |distance: usize, category: &str| {
             let raise = category == "raise";
             // Nearest wins; at the same distance, raising wins.
             if nearest.is_none_or(|(d, r)| distance < d || (distance == d && raise && !r)) {
                 nearest = Some((distance, raise));
             }
+        };
+        words.for_each_exact_in(before, &mut scratch.norm, |w, category| {
+            near(before.len() - w.end, category)
+        });
+        words.for_each_exact_in(after, &mut scratch.norm, |w, category| {
+            near(w.start, category)
         });
         match nearest {
             Some((_, true)) => base.max(rule.raise_to),
