@@ -10,6 +10,11 @@ use crate::{CategoryOptions, Lexicon, LexiconBuilder};
 /// kind of match (exact, through noise and traditional script, fuzzy,
 /// allowed, a strict noise limit, pinyin and same sound).
 pub(crate) fn lexicon() -> Lexicon {
+    lexicon_with_homophones(true)
+}
+
+/// [`lexicon`], its same-sound matching on or off.
+pub(crate) fn lexicon_with_homophones(homophones: bool) -> Lexicon {
     LexiconBuilder::new()
         .term("fraud", "代开发票")
         .term("fraud", "办理假学历证书")
@@ -24,7 +29,7 @@ pub(crate) fn lexicon() -> Lexicon {
         .term("drugs", "大麻")
         .category(
             "lottery",
-            CategoryOptions::new().pinyin(true).homophones(true),
+            CategoryOptions::new().pinyin(true).homophones(homophones),
         )
         .term("lottery", "六合彩")
         .build()

@@ -12,7 +12,9 @@ use super::fuzzy::FuzzyIndex;
 use super::matcher::{Engine, Matcher};
 use super::normalize::normalize;
 use super::wordlist::{self, Warning};
-use super::{CategoryOptions, Lexicon, Pattern, SoundIndex, Spelling, MAX_TERM_CHARS};
+use super::{
+    CategoryOptions, Lexicon, Pattern, SoundIndex, SoundSpelling, Spelling, MAX_TERM_CHARS, NO_TERM,
+};
 use crate::detectors::Detectors;
 use crate::error::Error;
 use crate::finding::TermInfo;
@@ -193,9 +195,13 @@ impl LexiconBuilder {
         let mut warnings = self.dir_warnings.clone();
         let terms = self.compile_terms(&categories, &mut warnings)?;
         let allow_norms = self.compile_allow(&mut warnings)?;
-        let refs: Vec<&str> = terms.norms.iter().map(String::as_str).collect();
-        let matcher = Matcher::build(self.engine, &refs)?;
-        let sounds = sound_index(&terms, &categories)?;
+        let sounds = sound_index(self.engine, &terms, &categories)?;
+        let matcher = if sounds.is_some() {
+            Matcher::Empty
+        } else {
+            let refs: Vec<&str> = terms.norms.iter().map(String::as_str).collect();
+            Matcher::build(self.engine, &refs)?
+        };
         let allow = if allow_norms.is_empty() {
             None
         } else {
@@ -330,38 +336,78 @@ impl LexiconBuilder {
     }
 }
 
-/// The sound-channel spellings of the terms of categories that match by
-/// sound, when there are any. Two terms that sound the same share a
-/// spelling: the first keeps it.
+/// The automaton over the sound channel, when a category matches by sound
+/// (else `None`, and the exact automaton runs over the normalized text):
+/// every pattern as its text sounds, and the terms that match by sound in
+/// each reading of their characters.
 fn sound_index(
+    engine: Engine,
     terms: &CompiledTerms,
     categories: &[(Arc<str>, CategoryOptions)],
 ) -> Result<Option<SoundIndex>, Error> {
-    let mut seen: HashMap<String, ()> = HashMap::new();
-    let (mut spellings, mut pids) = (Vec::new(), Vec::new());
+    let by_sound = |p: &Pattern, sp: &Spelling| {
+        !p.pinyin
+            && categories[p.category as usize]
+                .1
+                .matches_sound(sp.char_count)
+    };
+    if !terms
+        .patterns
+        .iter()
+        .zip(&terms.spellings)
+        .any(|(p, sp)| by_sound(p, sp))
+    {
+        return Ok(None);
+    }
+    let too_many = || Error::invalid_option("word list", "more than 2^32 terms");
+    // Each spelling: the patterns that sound so, the term it reports.
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<(Vec<u32>, u32)> = Vec::new();
+    fn entry(
+        index: &mut HashMap<String, usize>,
+        groups: &mut Vec<(Vec<u32>, u32)>,
+        spelling: String,
+    ) -> usize {
+        *index.entry(spelling).or_insert_with(|| {
+            groups.push((Vec::new(), NO_TERM));
+            groups.len() - 1
+        })
+    }
+    let mut sound = Vec::new();
     for (pid, (p, sp)) in terms.patterns.iter().zip(&terms.spellings).enumerate() {
-        let options = &categories[p.category as usize].1;
-        if p.pinyin || !options.matches_sound(sp.char_count) {
-            continue;
-        }
-        let chars: Vec<char> = sp.norm.chars().collect();
-        for spelling in super::pinyin::sound_spellings(&chars) {
-            if seen.insert(spelling.clone(), ()).is_none() {
-                spellings.push(spelling);
-                pids.push(
-                    u32::try_from(pid)
-                        .map_err(|_| Error::invalid_option("word list", "more than 2^32 terms"))?,
-                );
+        let pid = u32::try_from(pid).map_err(|_| too_many())?;
+        super::pinyin::sound_text(&sp.norm, &mut sound);
+        let spelling = super::pinyin::sound_str(&sound).to_string();
+        let g = entry(&mut index, &mut groups, spelling);
+        groups[g].0.push(pid);
+        if by_sound(p, sp) {
+            let chars: Vec<char> = sp.norm.chars().collect();
+            for spelling in super::pinyin::sound_spellings(&chars) {
+                let g = entry(&mut index, &mut groups, spelling);
+                if groups[g].1 == NO_TERM {
+                    groups[g].1 = pid;
+                }
             }
         }
     }
-    if spellings.is_empty() {
-        return Ok(None);
+    let mut spellings: Vec<(&str, usize)> = index.iter().map(|(s, &g)| (s.as_str(), g)).collect();
+    spellings.sort_unstable_by_key(|&(_, g)| g);
+    let refs: Vec<&str> = spellings.iter().map(|&(s, _)| s).collect();
+    let mut exact_pids = Vec::new();
+    let mut entries = Vec::with_capacity(groups.len());
+    for (pids, homophone) in groups {
+        let from = u32::try_from(exact_pids.len()).map_err(|_| too_many())?;
+        exact_pids.extend(pids);
+        let to = u32::try_from(exact_pids.len()).map_err(|_| too_many())?;
+        entries.push(SoundSpelling {
+            exact: (from, to),
+            homophone,
+        });
     }
-    let refs: Vec<&str> = spellings.iter().map(String::as_str).collect();
     Ok(Some(SoundIndex {
-        matcher: Matcher::build(Engine::DoubleArray, &refs)?,
-        pids,
+        matcher: Matcher::build_overlapping(engine, &refs)?,
+        spellings: entries,
+        exact_pids,
     }))
 }
 

@@ -40,21 +40,41 @@ impl std::fmt::Debug for Matcher {
 }
 
 impl Matcher {
-    /// A leftmost-longest automaton over distinct, non-empty patterns.
+    /// A leftmost-longest automaton over distinct, non-empty patterns
+    /// ([`Matcher::find_from`]).
     pub(crate) fn build(engine: Engine, patterns: &[&str]) -> Result<Matcher, Error> {
+        Matcher::build_as(engine, patterns, false)
+    }
+
+    /// An automaton that reports every occurrence of distinct, non-empty
+    /// patterns, overlapping ones included
+    /// ([`Matcher::for_each_overlapping`]).
+    pub(crate) fn build_overlapping(engine: Engine, patterns: &[&str]) -> Result<Matcher, Error> {
+        Matcher::build_as(engine, patterns, true)
+    }
+
+    fn build_as(engine: Engine, patterns: &[&str], overlapping: bool) -> Result<Matcher, Error> {
         if patterns.is_empty() {
             return Ok(Matcher::Empty);
         }
         Ok(match engine {
             Engine::DoubleArray => Matcher::DoubleArray(
                 CharwiseDoubleArrayAhoCorasickBuilder::new()
-                    .match_kind(daachorse::MatchKind::LeftmostLongest)
+                    .match_kind(if overlapping {
+                        daachorse::MatchKind::Standard
+                    } else {
+                        daachorse::MatchKind::LeftmostLongest
+                    })
                     .build(patterns)
                     .map_err(|e| Error::invalid_option("word list", e.to_string()))?,
             ),
             Engine::AhoCorasick => Matcher::AhoCorasick(
                 AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
+                    .match_kind(if overlapping {
+                        MatchKind::Standard
+                    } else {
+                        MatchKind::LeftmostLongest
+                    })
                     .build(patterns)
                     .map_err(|e| Error::invalid_option("word list", e.to_string()))?,
             ),
@@ -83,6 +103,31 @@ impl Matcher {
                 .find(Input::new(hay).range(from..))
                 .map(|x| (x.start(), x.end(), x.pattern().as_usize())),
             Matcher::Empty => None,
+        }
+    }
+
+    /// Calls `f` with (start, end, pattern index) of every occurrence of
+    /// every pattern that starts at or after byte `from`, in the order
+    /// their ends are reached. Only for an automaton built by
+    /// [`Matcher::build_overlapping`].
+    pub(crate) fn for_each_overlapping(
+        &self,
+        hay: &str,
+        from: usize,
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
+        match self {
+            Matcher::DoubleArray(m) => {
+                for x in m.find_overlapping_iter(&hay[from..]) {
+                    f(from + x.start(), from + x.end(), x.value() as usize);
+                }
+            }
+            Matcher::AhoCorasick(m) => {
+                for x in m.find_overlapping_iter(Input::new(hay).range(from..)) {
+                    f(x.start(), x.end(), x.pattern().as_usize());
+                }
+            }
+            Matcher::Empty => {}
         }
     }
 }

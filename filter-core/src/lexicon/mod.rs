@@ -68,13 +68,36 @@ struct Pattern {
     pinyin: bool,
 }
 
-/// The sound-channel spellings of the terms that match by sound: their
-/// automaton, and for each of its patterns the term's pattern index.
+/// The automaton of a lexicon with a category that matches by sound: it
+/// runs over the sound channel of the text (each ideograph as its common
+/// syllable) and finds both kinds of match in one pass. Every pattern is
+/// there as it sounds, so its exact matches are the occurrences whose
+/// normalized text is the pattern; the terms that match by sound are also
+/// there in each reading of their polyphonic characters, and any
+/// occurrence of those is a same-sound match.
 #[derive(Clone, Debug)]
 struct SoundIndex {
+    /// Every occurrence of every spelling, overlapping ones included.
     matcher: Matcher,
-    pids: Vec<u32>,
+    /// Parallel to the automaton's patterns.
+    spellings: Vec<SoundSpelling>,
+    /// The patterns that sound like each spelling, grouped by spelling.
+    exact_pids: Vec<u32>,
 }
+
+/// What an occurrence of one sound spelling can be.
+#[derive(Clone, Copy, Debug)]
+struct SoundSpelling {
+    /// `exact_pids[exact.0..exact.1]`: the patterns that sound so; the
+    /// occurrence is an exact match of the one whose normal form it is.
+    exact: (u32, u32),
+    /// The term a same-sound match reports ([`NO_TERM`]: none; two terms
+    /// that sound the same share a spelling, and the first keeps it).
+    homophone: u32,
+}
+
+/// No term (of a [`SoundSpelling`]).
+const NO_TERM: u32 = u32::MAX;
 
 /// A term's normalized form, for fuzzy matching and the look-ahead bounds.
 #[derive(Clone, Debug)]
@@ -90,7 +113,9 @@ struct Spelling {
 /// A compiled set of sensitive-word lists.
 ///
 /// Matching runs one leftmost-longest automaton over the normalized text
-/// (see the crate docs for what normalization covers) and reports spans in
+/// (see the crate docs for what normalization covers; when a category
+/// matches by sound, one automaton over the text's sound channel finds the
+/// exact and the same-sound matches together) and reports spans in
 /// the original text, covering any noise inside the match, so masking is
 /// exact. Terms whose ends are ASCII letters or digits match only at ASCII
 /// word boundaries (`av` is not found in `java`); CJK terms match anywhere.
@@ -102,12 +127,15 @@ pub struct Lexicon {
     /// Parallel to `patterns`.
     spellings: Vec<Spelling>,
     categories: Vec<(Arc<str>, CategoryOptions)>,
+    /// The exact automaton over the normalized text; empty when `sounds`
+    /// is there, which finds the exact matches too.
     matcher: Matcher,
     allow: Option<AhoCorasick>,
     allow_terms: usize,
     allow_max_bytes: usize,
     fuzzy: Option<FuzzyIndex>,
-    /// The terms of categories that match by sound, in the sound channel.
+    /// The automaton over the sound channel, when a category matches by
+    /// sound.
     sounds: Option<SoundIndex>,
     longest_term_chars: usize,
     /// The longest spelling's normalized form, in bytes (read by every
@@ -210,7 +238,9 @@ impl Lexicon {
             + self.fuzzy.as_ref().map_or(0, FuzzyIndex::memory_usage)
             + self.allow.as_ref().map_or(0, AhoCorasick::memory_usage)
             + self.sounds.as_ref().map_or(0, |s| {
-                s.matcher.memory_usage() + s.pids.capacity() * std::mem::size_of::<u32>()
+                s.matcher.memory_usage()
+                    + s.spellings.capacity() * std::mem::size_of::<SoundSpelling>()
+                    + s.exact_pids.capacity() * std::mem::size_of::<u32>()
             })
     }
 

@@ -285,8 +285,9 @@ pub(crate) fn classify(c: char) -> Norm {
 #[derive(Debug, Default)]
 pub(crate) struct NormText {
     pub(crate) text: String,
-    /// The sound channel of `text`, for lexicons that match by sound.
-    pub(crate) sound: String,
+    /// The sound channel of `text`, for lexicons that match by sound
+    /// (`pinyin::sound_text`).
+    pub(crate) sound: Vec<u8>,
     spans: Vec<Span>,
     /// The span of the last look-up.
     hint: std::cell::Cell<usize>,
@@ -320,7 +321,7 @@ impl crate::scratch::Scratch for NormText {
         if self.text.capacity() > SCRATCH_KEPT_BYTES {
             self.text.clear();
             self.spans.clear();
-            self.sound = String::new();
+            self.sound = Vec::new();
             self.text.shrink_to(SCRATCH_KEPT_BYTES);
             self.spans.shrink_to(SCRATCH_KEPT_BYTES / 16);
         }

@@ -7,9 +7,8 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 
 use super::fuzzy::FuzzyIndex;
-use super::matcher::Matcher;
 use super::normalize::{classify, noise_run_after, Norm, NormText, NORM_SCRATCH};
-use super::{Lexicon, SoundIndex};
+use super::{Lexicon, SoundIndex, NO_TERM};
 use crate::finding::{Finding, MatchType};
 use crate::limits::Interrupt;
 use crate::offsets::{ceil_char, floor_char};
@@ -18,6 +17,68 @@ use crate::offsets::{ceil_char, floor_char};
 /// normalized copy and its offset map, about five bytes per byte) stays
 /// within what a thread keeps between scans, however long the text.
 pub(crate) const WINDOW_BYTES: usize = 64 << 10;
+
+/// A match in normalized bytes: (start, end, pattern index).
+type Hit = (usize, usize, usize);
+
+/// The occurrences the sound automaton found in a window, split into the
+/// exact matches and the same-sound matches, each sorted by start and,
+/// at one start, longest first: the leftmost-longest match from any byte
+/// is then the first from there, as an automaton would report it.
+#[derive(Debug, Default)]
+struct SoundHits {
+    exact: Vec<Hit>,
+    homophone: Vec<Hit>,
+}
+
+impl crate::scratch::Scratch for SoundHits {
+    fn trim(&mut self) {
+        const KEPT: usize = 4 << 10;
+        if self.exact.capacity() > KEPT || self.homophone.capacity() > KEPT {
+            *self = SoundHits::default();
+        }
+    }
+}
+
+thread_local! {
+    static SOUND_HITS: std::cell::RefCell<SoundHits> = std::cell::RefCell::default();
+}
+
+impl SoundHits {
+    /// The occurrences in `norm` (its sound channel filled) that start at
+    /// or after normalized byte `from`.
+    fn collect(&mut self, lexicon: &Lexicon, sounds: &SoundIndex, norm: &NormText, from: usize) {
+        self.exact.clear();
+        self.homophone.clear();
+        let sound = super::pinyin::sound_str(&norm.sound);
+        sounds
+            .matcher
+            .for_each_overlapping(sound, from, |s, e, sp| {
+                let spelling = sounds.spellings[sp];
+                let (a, b) = spelling.exact;
+                let text = &norm.text[s..e];
+                if let Some(&pid) = sounds.exact_pids[a as usize..b as usize]
+                    .iter()
+                    .find(|&&pid| *lexicon.spellings[pid as usize].norm == *text)
+                {
+                    self.exact.push((s, e, pid as usize));
+                }
+                if spelling.homophone != NO_TERM {
+                    self.homophone.push((s, e, spelling.homophone as usize));
+                }
+            });
+        let order = |&(s, e, _): &Hit| (s, std::cmp::Reverse(e));
+        self.exact.sort_unstable_by_key(order);
+        self.homophone.sort_unstable_by_key(order);
+    }
+}
+
+/// The leftmost-longest match of `hits` (sorted as [`SoundHits`] keeps
+/// them) starting at or after `pos`.
+fn first_from(hits: &[Hit], pos: usize) -> Option<Hit> {
+    hits.get(hits.partition_point(|&(s, _, _)| s < pos))
+        .copied()
+}
 
 /// Where the matcher is in a text that may still grow, in absolute byte
 /// offsets. A whole text is one run from the default cursor; a stream runs
@@ -194,12 +255,38 @@ impl Lexicon {
         &self,
         text: &str,
         norm: &mut NormText,
-        mut on_word: impl FnMut(Range<usize>, &str),
+        on_word: impl FnMut(Range<usize>, &str),
     ) {
         if self.patterns.is_empty() {
             return;
         }
         norm.fill_text(text, Some(self.max_noise()), 0);
+        if let Some(sounds) = &self.sounds {
+            super::pinyin::sound_text(&norm.text, &mut norm.sound);
+            crate::scratch::with(&SOUND_HITS, |hits| {
+                hits.collect(self, sounds, norm, 0);
+                self.each_exact_in(text, norm, |pos| first_from(&hits.exact, pos), on_word);
+            });
+        } else {
+            let matcher = &self.matcher;
+            self.each_exact_in(
+                text,
+                norm,
+                |pos| matcher.find_from(&norm.text, pos),
+                on_word,
+            );
+        }
+    }
+
+    /// [`Lexicon::for_each_exact_in`] once `norm` holds the normalized
+    /// text, with `find` its leftmost-longest match from a byte.
+    fn each_exact_in(
+        &self,
+        text: &str,
+        norm: &NormText,
+        find: impl Fn(usize) -> Option<Hit>,
+        mut on_word: impl FnMut(Range<usize>, &str),
+    ) {
         let w = Window {
             text,
             norm,
@@ -209,7 +296,7 @@ impl Lexicon {
             interrupt: &Interrupt::none(),
         };
         let mut pos = 0;
-        while let Some((s, e, pid)) = self.matcher.find_from(&norm.text, pos) {
+        while let Some((s, e, pid)) = find(pos) {
             match self.check(&w, s, e, pid) {
                 Some(range) => {
                     let category = &self.categories[self.patterns[pid].category as usize].0;
@@ -262,107 +349,104 @@ impl Lexicon {
                 categories,
                 interrupt,
             };
-            let mut decided = self.exact_pass(cursor, &window, out);
-            let mut frontier = cursor.next;
-            if let Some(sounds) = &self.sounds {
-                decided = decided.min(self.sound_pass(sounds, cursor, &window, decided, out));
-                frontier = frontier.min(cursor.sound_next);
+            let (decided, frontier) = match &self.sounds {
+                Some(sounds) => crate::scratch::with(&SOUND_HITS, |hits| {
+                    let from = window
+                        .resume(cursor.next, cursor.next_extra)
+                        .min(window.resume(cursor.sound_next, cursor.sound_extra));
+                    hits.collect(self, sounds, window.norm, from);
+                    let exact =
+                        self.exact_pass(cursor, &window, |p| first_from(&hits.exact, p), out);
+                    let sound = self.sound_pass(cursor, &window, exact, &hits.homophone, out);
+                    (exact.min(sound), cursor.next.min(cursor.sound_next))
+                }),
+                None => {
+                    let (matcher, hay) = (&self.matcher, &window.norm.text);
+                    let exact =
+                        self.exact_pass(cursor, &window, |p| matcher.find_from(hay, p), out);
+                    (exact, cursor.next)
+                }
+            };
+            match &self.fuzzy {
+                Some(fuzzy) => frontier.min(self.fuzzy_pass(fuzzy, cursor, &window, decided, out)),
+                None => frontier,
             }
-            if let Some(fuzzy) = &self.fuzzy {
-                frontier = frontier.min(self.fuzzy_pass(fuzzy, cursor, &window, decided, out));
-            }
-            frontier
         })
     }
 
-    /// The leftmost-longest loop over the normalized text, resumed where it
-    /// stopped; returns the normalized byte it reached.
+    /// The leftmost-longest loop over the normalized text (`find` gives
+    /// the leftmost-longest match from a byte), resumed where it stopped;
+    /// returns the normalized byte it reached.
     fn exact_pass<'h>(
         &self,
         cursor: &mut LexCursor,
         w: &Window<'h, '_>,
+        find: impl Fn(usize) -> Option<Hit>,
         out: &mut Vec<Finding<'h>>,
     ) -> usize {
         let from = w.resume(cursor.next, cursor.next_extra);
-        let pos = self.leftmost(
-            &self.matcher,
-            &w.norm.text,
-            w,
-            from,
-            usize::MAX,
-            out,
-            |out, s, e, pid| {
-                let Some(f) = self.accept(w, s, e, pid, 0) else {
-                    return false;
-                };
-                out.push(f);
-                cursor.exact.push((w.abs_of(s), w.abs_of(e - 1) + 1));
-                true
-            },
-        );
+        let pos = self.leftmost(w, from, usize::MAX, out, find, |out, s, e, pid| {
+            let Some(f) = self.accept(w, s, e, pid, 0) else {
+                return false;
+            };
+            out.push(f);
+            cursor.exact.push((w.abs_of(s), w.abs_of(e - 1) + 1));
+            true
+        });
         (cursor.next, cursor.next_extra) = w.stopped_at(pos);
         pos
     }
 
-    /// The leftmost-longest loop over the sound channel (terms written with
-    /// other characters of the same sound), resumed where it stopped. A
-    /// match is taken when no exact match overlaps it, so it waits until
+    /// The leftmost-longest loop over the same-sound matches (terms written
+    /// with other characters of the same sound), resumed where it stopped.
+    /// A match is taken when no exact match overlaps it, so it waits until
     /// the exact pass has passed its end (`exact_pos`). Returns the
     /// normalized byte it reached.
     fn sound_pass<'h>(
         &self,
-        sounds: &SoundIndex,
         cursor: &mut LexCursor,
         w: &Window<'h, '_>,
         exact_pos: usize,
+        hits: &[Hit],
         out: &mut Vec<Finding<'h>>,
     ) -> usize {
         let from = w.resume(cursor.sound_next, cursor.sound_extra);
-        let pos = self.leftmost(
-            &sounds.matcher,
-            &w.norm.sound,
-            w,
-            from,
-            exact_pos,
-            out,
-            |out, s, e, sp| {
-                let (start, end) = (w.abs_of(s), w.abs_of(e - 1) + 1);
-                if cursor.overlaps_exact(start, end) {
-                    return false;
-                }
-                let pid = sounds.pids[sp] as usize;
-                let Some(f) = self.accept_as(w, s, e, pid, MatchType::Homophone) else {
-                    return false;
-                };
-                out.push(f);
-                let i = cursor.exact.partition_point(|&(x, _)| x < start);
-                cursor.exact.insert(i, (start, end));
-                true
-            },
-        );
+        let find = |p| first_from(hits, p);
+        let pos = self.leftmost(w, from, exact_pos, out, find, |out, s, e, pid| {
+            let (start, end) = (w.abs_of(s), w.abs_of(e - 1) + 1);
+            if cursor.overlaps_exact(start, end) {
+                return false;
+            }
+            let Some(f) = self.accept_as(w, s, e, pid, MatchType::Homophone) else {
+                return false;
+            };
+            out.push(f);
+            let i = cursor.exact.partition_point(|&(x, _)| x < start);
+            cursor.exact.insert(i, (start, end));
+            true
+        });
         (cursor.sound_next, cursor.sound_extra) = w.stopped_at(pos);
         pos
     }
 
-    /// The resumable leftmost-longest loop of the exact and sound passes,
-    /// over `hay` (the normalized text or its sound channel: the same
-    /// offsets) from byte `pos`. Each match that starts before the
-    /// horizon and ends by `settled` (where every match another pass
+    /// The resumable leftmost-longest loop of the exact and sound passes
+    /// over the normalized text from byte `pos`, `find` giving the
+    /// leftmost-longest match from a byte. Each match that starts before
+    /// the horizon and ends by `settled` (where every match another pass
     /// decides first is known; the whole text when finished) is offered to
     /// `take`: taken, the search goes on after it; rejected, it does not
     /// shadow the text after its start. The loop stops at the first match
     /// not decidable yet; returns the byte it reached.
-    #[allow(clippy::too_many_arguments)]
     fn leftmost<'h>(
         &self,
-        matcher: &Matcher,
-        hay: &str,
         w: &Window<'h, '_>,
         mut pos: usize,
         settled: usize,
         out: &mut Vec<Finding<'h>>,
+        find: impl Fn(usize) -> Option<Hit>,
         mut take: impl FnMut(&mut Vec<Finding<'h>>, usize, usize, usize) -> bool,
     ) -> usize {
+        let hay = &w.norm.text;
         let nlen = hay.len();
         let horizon = if w.finished {
             usize::MAX
@@ -370,7 +454,7 @@ impl Lexicon {
             nlen.saturating_sub(self.lookahead())
         };
         while !w.interrupt.stop(out.len()) {
-            match matcher.find_from(hay, pos) {
+            match find(pos) {
                 Some((s, e, p)) if s < horizon && (w.finished || e <= settled) => {
                     pos = if take(out, s, e, p) {
                         e

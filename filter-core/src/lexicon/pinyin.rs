@@ -124,30 +124,63 @@ const SOUND_BASE: u32 = 0xE000;
 /// that it can never be taken for a syllable; everything else stays.
 #[inline]
 fn sound_of(c: char) -> char {
-    let u = c as u32;
-    if (SOUND_BASE..=0xF8FF).contains(&u) {
-        return '\u{FFFD}';
+    if c.len_utf8() != 3 {
+        return c;
     }
-    match u
-        .checked_sub(FIRST_CHAR)
-        .and_then(|i| FIRST_READING.get(i as usize))
-    {
-        Some(&r) if r != 0 => {
-            char::from_u32(SOUND_BASE + u32::from(r)).expect("a private-use char")
-        }
-        _ => c,
-    }
+    three_byte_sound(c as u32)
+        .and_then(char::from_u32)
+        .unwrap_or(c)
 }
 
 /// The sound channel of normalized text, written into `out`: each
 /// ideograph replaced by its common syllable, so that same-sound
 /// characters are equal there (`网络堵博` and `网络赌博`). Every character
 /// keeps its length in bytes, so offsets into the channel are offsets
-/// into the normalized text.
-pub(crate) fn sound_text(norm: &str, out: &mut String) {
+/// into the normalized text. Read it with [`sound_str`].
+pub(crate) fn sound_text(norm: &str, out: &mut Vec<u8>) {
     out.clear();
-    out.extend(norm.chars().map(sound_of));
-    debug_assert_eq!(out.len(), norm.len());
+    out.extend_from_slice(norm.as_bytes());
+    let bytes = norm.as_bytes();
+    let mut i = 0;
+    // Only three-byte characters change (the ideographs with a reading and
+    // the private-use characters): rewritten in place.
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(0xE0..0xF0).contains(&b) {
+            i += match b {
+                ..0x80 => 1,
+                0xF0.. => 4,
+                _ => 2,
+            };
+            continue;
+        }
+        let u = u32::from(b & 0x0F) << 12
+            | u32::from(bytes[i + 1] & 0x3F) << 6
+            | u32::from(bytes[i + 2] & 0x3F);
+        if let Some(sound) = three_byte_sound(u) {
+            // U+E000..U+F8FF is EE..EF 80..BF 80..BF.
+            out[i] = 0xE0 | (sound >> 12) as u8;
+            out[i + 1] = 0x80 | ((sound >> 6) & 0x3F) as u8;
+            out[i + 2] = 0x80 | (sound & 0x3F) as u8;
+        }
+        i += 3;
+    }
+}
+
+/// The sound channel [`sound_text`] wrote, as text.
+pub(crate) fn sound_str(sound: &[u8]) -> &str {
+    simdutf8::basic::from_utf8(sound).expect("the sound channel is UTF-8")
+}
+
+/// What the three-byte character `u` becomes in the sound channel when
+/// not itself: a syllable's code, or U+FFFD for private use.
+#[inline(always)]
+fn three_byte_sound(u: u32) -> Option<u32> {
+    if (SOUND_BASE..=0xF8FF).contains(&u) {
+        return Some(0xFFFD);
+    }
+    let r = *FIRST_READING.get(u.checked_sub(FIRST_CHAR)? as usize)?;
+    (r != 0).then_some(SOUND_BASE + u32::from(r))
 }
 
 /// The sound-channel spellings of a normalized term: each ideograph as
@@ -199,31 +232,33 @@ fn combinations<T>(choices: &[Vec<T>], max: usize) -> impl Iterator<Item = Vec<u
 mod tests {
     use super::*;
 
+    fn sound(text: &str) -> String {
+        let mut out = Vec::new();
+        sound_text(text, &mut out);
+        sound_str(&out).to_string()
+    }
+
     #[test]
     fn same_sounds_are_equal_in_the_sound_channel() {
-        let mut a = String::new();
-        let mut b = String::new();
-        sound_text("网络赌博", &mut a);
-        sound_text("网络堵博", &mut b);
-        assert_eq!(a, b);
-        assert_eq!(a.len(), "网络赌博".len());
-        sound_text("六合区", &mut b);
-        assert_ne!(b, {
-            sound_text("六合彩", &mut a);
-            a.clone()
-        });
+        assert_eq!(sound("网络赌博"), sound("网络堵博"));
+        assert_eq!(sound("网络赌博").len(), "网络赌博".len());
+        assert_ne!(sound("六合区"), sound("六合彩"));
         // A private-use character of the text is never a syllable.
-        sound_text("\u{E001}x", &mut a);
-        assert_eq!(a, "\u{FFFD}x");
+        assert_eq!(sound("\u{E001}x"), "\u{FFFD}x");
+        // Every other character stays, whatever its length.
+        let others = "abc ①é\u{20000}\u{FFFF}";
+        assert_eq!(sound(others), others);
+        // Each ideograph is its common syllable, as the first spelling of
+        // a term writes it.
+        for term in ["网络赌博", "六合彩", "代开发票", "行长"] {
+            let chars: Vec<char> = term.chars().collect();
+            assert_eq!(sound_spellings(&chars)[0], sound(term), "{term}");
+        }
         // A polyphonic term character: each of its readings.
         let term: Vec<char> = "百家乐".chars().collect();
         let spellings = sound_spellings(&term);
-        let mut yue = String::new();
-        sound_text("百家悦", &mut yue);
-        let mut le = String::new();
-        sound_text("百家乐", &mut le);
         assert!(
-            spellings.contains(&yue) && spellings.contains(&le),
+            spellings.contains(&sound("百家悦")) && spellings.contains(&sound("百家乐")),
             "{spellings:?}"
         );
     }

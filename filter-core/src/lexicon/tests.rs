@@ -594,11 +594,36 @@ mod reference {
             for t in &terms { b.term("t", t); }
             for a in &allow { b.allow(a); }
             let want = slow(&terms, &allow, &text);
-            for engine in [Engine::DoubleArray, Engine::AhoCorasick] {
-                let lx = b.clone().engine(engine).build().unwrap();
-                let got: Vec<(usize, usize)> = lx.find(&text).iter().map(|f| (f.start(), f.end())).collect();
-                prop_assert_eq!(&got, &want, "{:?} {:?} {:?}", engine, terms, text);
+            // Same-sound matching on, the exact matches come from the
+            // sound channel's automaton; no two letters of the alphabet
+            // sound alike, so the words are the same.
+            let mut by_sound = b.clone();
+            by_sound.category("t", CategoryOptions::new().fuzzy(false).homophones(true).homophone_min_chars(1));
+            for (b, sound) in [(b, false), (by_sound, true)] {
+                for engine in [Engine::DoubleArray, Engine::AhoCorasick] {
+                    let lx = b.clone().engine(engine).build().unwrap();
+                    let got: Vec<(usize, usize)> = lx.find(&text).iter().map(|f| (f.start(), f.end())).collect();
+                    prop_assert_eq!(&got, &want, "{:?} sound {} {:?} {:?}", engine, sound, terms, text);
+                }
             }
+        }
+
+        /// The exact, normalized and pinyin matches do not depend on
+        /// same-sound matching (found by the sound channel's automaton
+        /// when it is on, by the exact automaton when off): same-sound
+        /// matches come after them and never overlap them.
+        #[test]
+        fn exact_matches_are_the_same_with_homophones_on(text in crate::test_texts::text(24)) {
+            let exact = |lx: &Lexicon| -> Vec<_> {
+                lx.find(&text)
+                    .iter()
+                    .filter(|f| matches!(f.match_type(), MatchType::Exact | MatchType::Normalized | MatchType::Pinyin))
+                    .map(|f| (f.start(), f.end(), f.term().map(str::to_owned), f.match_type()))
+                    .collect()
+            };
+            let on = crate::test_texts::lexicon_with_homophones(true);
+            let off = crate::test_texts::lexicon_with_homophones(false);
+            prop_assert_eq!(exact(&on), exact(&off), "{:?}", text);
         }
 
         /// A whole text read in windows (of any size, down to a byte past
