@@ -64,18 +64,40 @@ impl<T> Default for Overlaps<T> {
     }
 }
 
+/// What the rule makes of finding `f`, offered after `last` (the last one
+/// accepted, which `f` may still replace).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Offer {
+    /// `f` starts at or after `last`'s end: `last` is final.
+    After,
+    /// They overlap and `f` wins: it replaces `last`.
+    Replaces,
+    /// They overlap and `last` wins: `f` is dropped.
+    Dropped,
+}
+
+fn offer<T: Span>(last: &T, f: &T) -> Offer {
+    if last.end() <= f.start() {
+        return Offer::After;
+    }
+    let contains = last.start() <= f.start() && f.end() <= last.end();
+    if !contains && rank(f.kind()) < rank(last.kind()) {
+        Offer::Replaces
+    } else {
+        Offer::Dropped
+    }
+}
+
 impl<T: Span> Overlaps<T> {
     /// Offers the next finding; returns the previous one once it is final.
     pub(crate) fn offer(&mut self, f: T) -> Option<T> {
-        match &self.last {
-            Some(last) if last.end() > f.start() => {
-                let contains = last.start() <= f.start() && f.end() <= last.end();
-                if !contains && rank(f.kind()) < rank(last.kind()) {
-                    self.last = Some(f);
-                }
+        match self.last.as_ref().map(|last| offer(last, &f)) {
+            Some(Offer::Dropped) => None,
+            Some(Offer::Replaces) => {
+                self.last = Some(f);
                 None
             }
-            _ => self.last.replace(f),
+            Some(Offer::After) | None => self.last.replace(f),
         }
     }
 
@@ -91,16 +113,29 @@ impl<T: Span> Overlaps<T> {
     }
 }
 
-/// Sorts `v` and applies the rule.
+/// Sorts `v` and applies the rule, in place: what is kept moves to the
+/// front as `v` is read (each finding read makes at most the one before it
+/// final), and the rest is cut off.
 pub(crate) fn resolve<T: Span>(v: &mut Vec<T>) {
     sort(v);
-    let mut rule = Overlaps::default();
-    let mut kept = Vec::with_capacity(v.len());
-    for f in v.drain(..) {
-        kept.extend(rule.offer(f));
+    // `v[..kept]` is final; `v[kept]` is the pending finding, if any.
+    let (mut kept, mut pending) = (0, false);
+    for i in 0..v.len() {
+        if !pending {
+            v.swap(kept, i);
+            pending = true;
+            continue;
+        }
+        match offer(&v[kept], &v[i]) {
+            Offer::Dropped => {}
+            Offer::Replaces => v.swap(kept, i),
+            Offer::After => {
+                kept += 1;
+                v.swap(kept, i);
+            }
+        }
     }
-    kept.extend(rule.take());
-    *v = kept;
+    v.truncate(kept + usize::from(pending));
 }
 
 #[cfg(test)]

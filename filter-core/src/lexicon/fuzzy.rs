@@ -211,14 +211,18 @@ impl FuzzyIndex {
     /// holding a piece inside one would overlap it, so it is not compared);
     /// `term` gives a pattern's normalized characters and its allowed
     /// edits. The work is bounded by the budget of the text's bytes.
+    ///
+    /// The windows are written to `out` (cleared first), which a caller
+    /// keeps from scan to scan.
     pub(crate) fn candidates<'a>(
         &self,
         text: &str,
         exact: &[(usize, usize)],
         interrupt: &Interrupt<'_>,
         term: impl Fn(usize) -> (&'a [char], usize),
-    ) -> Vec<Candidate> {
-        self.candidates_with(text, exact, interrupt, &mut Budget::new(), term)
+        out: &mut Vec<Candidate>,
+    ) {
+        self.candidates_with(text, exact, interrupt, &mut Budget::new(), term, out);
     }
 
     /// [`FuzzyIndex::candidates`] spending `budget`.
@@ -229,14 +233,19 @@ impl FuzzyIndex {
         interrupt: &Interrupt<'_>,
         budget: &mut Budget,
         term: impl Fn(usize) -> (&'a [char], usize),
-    ) -> Vec<Candidate> {
+        out: &mut Vec<Candidate>,
+    ) {
+        out.clear();
         crate::scratch::with(&FUZZY_SCRATCH, |scratch| {
             scratch.tried.clear();
-            self.candidates_in(text, exact, interrupt, budget, term, scratch)
-        })
+            self.candidates_in(text, exact, interrupt, budget, term, scratch, out);
+        });
+        out.sort_unstable();
+        out.dedup();
     }
 
-    /// [`FuzzyIndex::candidates_with`] in a thread's scratch.
+    /// [`FuzzyIndex::candidates_with`] in a thread's scratch, unsorted.
+    #[allow(clippy::too_many_arguments)]
     fn candidates_in<'a>(
         &self,
         text: &str,
@@ -245,9 +254,9 @@ impl FuzzyIndex {
         budget: &mut Budget,
         term: impl Fn(usize) -> (&'a [char], usize),
         scratch: &mut FuzzyScratch,
-    ) -> Vec<Candidate> {
+        out: &mut Vec<Candidate>,
+    ) {
         let FuzzyScratch { window, tried } = scratch;
-        let mut out: Vec<Candidate> = Vec::new();
         for m in self.pieces.find_overlapping_iter(text) {
             if interrupt.stop(0) {
                 break;
@@ -291,9 +300,6 @@ impl FuzzyIndex {
                 out.extend(window.best(want_chars, k, piece.pattern));
             }
         }
-        out.sort_unstable();
-        out.dedup();
-        out
     }
 }
 
@@ -596,10 +602,12 @@ mod tests {
         let text = format!("b{}b", "a".repeat(20_000));
         let mut budget = Budget::new();
         let interrupt = Interrupt::none();
-        let candidates = index.candidates_with(&text, &[], &interrupt, &mut budget, |p| {
+        let mut candidates = Vec::new();
+        let term = |p: usize| {
             let t = &terms[p - 5];
             (&t.1[..], t.2)
-        });
+        };
+        index.candidates_with(&text, &[], &interrupt, &mut budget, term, &mut candidates);
         assert!(!candidates.is_empty());
         let earned = CELLS_SAVED + CELLS_PER_BYTE * text.len() as u64;
         assert!(budget.spent <= earned, "spent {} of {earned}", budget.spent);

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-use super::fuzzy::FuzzyIndex;
+use super::fuzzy::{Candidate, FuzzyIndex};
 use super::normalize::{classify, noise_run_after, Norm, NormText, NORM_SCRATCH};
 use super::{Lexicon, SoundIndex, NO_TERM};
 use crate::finding::{Finding, MatchType};
@@ -98,9 +98,46 @@ pub(crate) struct LexCursor {
     fuzzy_done: usize,
     /// The end of the last fuzzy match taken.
     last_fuzzy_end: usize,
+    /// Scratch of the fuzzy pass, kept with the cursor so that a stream
+    /// (and a thread's whole-text scans) allocates it once: the exact
+    /// matches in the window's normalized bytes, and the candidates.
+    window_exact: Vec<(usize, usize)>,
+    candidates: Vec<Candidate>,
+}
+
+/// The cursor of a thread's whole-text scans, its vectors reused.
+impl crate::scratch::Scratch for LexCursor {
+    fn trim(&mut self) {
+        const KEPT: usize = 1 << 10;
+        let big = self.exact.capacity().max(self.window_exact.capacity()) > KEPT
+            || self.candidates.capacity() > KEPT;
+        if big {
+            *self = LexCursor::default();
+        }
+    }
+}
+
+thread_local! {
+    static CURSOR_SCRATCH: std::cell::RefCell<LexCursor> = std::cell::RefCell::default();
 }
 
 impl LexCursor {
+    /// The cursor at the start of a text, its vectors' memory kept.
+    fn reset(&mut self) {
+        let mut exact = std::mem::take(&mut self.exact);
+        let mut window_exact = std::mem::take(&mut self.window_exact);
+        let mut candidates = std::mem::take(&mut self.candidates);
+        exact.clear();
+        window_exact.clear();
+        candidates.clear();
+        *self = LexCursor {
+            exact,
+            window_exact,
+            candidates,
+            ..LexCursor::default()
+        };
+    }
+
     /// Whether absolute `start..end` overlaps an exact match.
     fn overlaps_exact(&self, start: usize, end: usize) -> bool {
         // Exact spans are disjoint and in order.
@@ -195,8 +232,23 @@ impl Lexicon {
         least: usize,
         out: &mut Vec<Finding<'h>>,
     ) {
+        crate::scratch::with(&CURSOR_SCRATCH, |cursor| {
+            cursor.reset();
+            self.find_from_cursor(cursor, text, categories, interrupt, least, out);
+        });
+    }
+
+    /// [`Lexicon::find_in_windows`] from `cursor`, at the start of `text`.
+    fn find_from_cursor<'h>(
+        &self,
+        cursor: &mut LexCursor,
+        text: &'h str,
+        categories: Option<&BTreeSet<String>>,
+        interrupt: &Interrupt<'_>,
+        least: usize,
+        out: &mut Vec<Finding<'h>>,
+    ) {
         let first = out.len();
-        let mut cursor = LexCursor::default();
         let context = self.context_bytes();
         let (mut start, mut end, mut run_before, mut size) = (0usize, 0usize, 0, least);
         loop {
@@ -208,7 +260,7 @@ impl Lexicon {
             let finished = end == text.len();
             let before = out.len();
             let frontier = self.advance(
-                &mut cursor,
+                cursor,
                 &text[start..end],
                 start,
                 run_before,
@@ -231,7 +283,9 @@ impl Lexicon {
             run_before = noise_run_after(&text[start..next], run_before);
             (start, size) = (next, least);
         }
-        out[first..].sort_by_key(|f| f.start());
+        // Words never overlap: their starts are distinct, and an unstable
+        // sort (which needs no buffer) gives the one order.
+        out[first..].sort_unstable_by_key(|f| f.start());
     }
 
     /// The words of `text` in one pass over all of it: the reference the
@@ -491,24 +545,36 @@ impl Lexicon {
         exact_pos: usize,
         out: &mut Vec<Finding<'h>>,
     ) -> usize {
-        let window_exact: Vec<(usize, usize)> = cursor
-            .exact
-            .iter()
-            .filter(|&&(_, e)| e > w.origin)
-            .map(|&(s, e)| (w.to_norm(s), w.to_norm(e)))
-            .collect();
-        let mut candidates = fuzzy.candidates(&w.norm.text, &window_exact, w.interrupt, |p| {
+        let mut window_exact = std::mem::take(&mut cursor.window_exact);
+        let mut candidates = std::mem::take(&mut cursor.candidates);
+        window_exact.clear();
+        window_exact.extend(
+            cursor
+                .exact
+                .iter()
+                .filter(|&&(_, e)| e > w.origin)
+                .map(|&(s, e)| (w.to_norm(s), w.to_norm(e))),
+        );
+        let term = |p: usize| {
             let p = &self.spellings[p];
             (&*p.chars, p.edits)
-        });
-        candidates.sort_by_key(|c| (c.start, c.distance, std::cmp::Reverse(c.end), c.pattern));
+        };
+        fuzzy.candidates(
+            &w.norm.text,
+            &window_exact,
+            w.interrupt,
+            term,
+            &mut candidates,
+        );
+        candidates
+            .sort_unstable_by_key(|c| (c.start, c.distance, std::cmp::Reverse(c.end), c.pattern));
         let limit = if w.finished {
             usize::MAX
         } else {
             w.norm.text.len().saturating_sub(self.fuzzy_lookahead())
         };
         let mut blocked = None;
-        for c in candidates {
+        for &c in &candidates {
             if w.interrupt.stop(out.len()) {
                 break;
             }
@@ -538,6 +604,7 @@ impl Lexicon {
             None if w.finished => w.origin + w.text.len(),
             None => w.abs_of(limit.min(exact_pos)),
         };
+        (cursor.window_exact, cursor.candidates) = (window_exact, candidates);
         cursor.settle_fuzzy(done)
     }
 

@@ -84,9 +84,9 @@ fn v6_valid(text: &[u8]) -> bool {
         if part.is_empty() {
             continue;
         }
-        let pieces: Vec<&[u8]> = part.split(|&b| b == b':').collect();
-        for (i, g) in pieces.iter().enumerate() {
-            let last = is_last_part && i == pieces.len() - 1;
+        let mut pieces = part.split(|&b| b == b':').peekable();
+        while let Some(g) = pieces.next() {
+            let last = is_last_part && pieces.peek().is_none();
             if last && g.contains(&b'.') {
                 if v4_len(g) != Some(g.len()) {
                     return false;
