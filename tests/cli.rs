@@ -44,6 +44,52 @@ fn scan_json_reports_kinds_and_offsets() {
     );
 }
 
+/// A file of a megabyte or more is mapped, not read: the same findings
+/// and the same redacted text either way, and invalid UTF-8 in a mapped
+/// file is reported with its offset as in a read one.
+#[test]
+fn large_files_are_mapped_with_the_same_results() {
+    let dir = std::env::temp_dir().join(format!("cli-mapped-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // One value in a long line: the file is large, the findings few.
+    let line = format!(
+        "客户手机13800138000，卡号6222021234567890128，代*开*发*票。{}\n",
+        "今天天气很好。".repeat(200)
+    );
+    let line = line.as_str();
+    let text = line.repeat((1 << 20) / line.len() + 1);
+    let file = dir.join("large.txt");
+    std::fs::write(&file, &text).unwrap();
+    let path = file.to_str().unwrap();
+    let mapped = run(&["redact", path], b"");
+    let read = run(&["redact", "--no-mmap", path], b"");
+    assert_eq!(mapped.stdout, read.stdout);
+    let redacted = String::from_utf8(mapped.stdout).unwrap();
+    assert!(redacted.len() > 1 << 19 && !redacted.contains("13800138000"));
+    let json = |extra: &[&str]| {
+        let mut args = vec!["scan", "--format", "json"];
+        args.extend_from_slice(extra);
+        args.push(path);
+        json_lines(&run(&args, b"").stdout)
+    };
+    let (mapped, read) = (json(&[]), json(&["--no-mmap"]));
+    assert_eq!(mapped.len(), 3 * text.matches(line).count());
+    assert_eq!(mapped, read);
+    let mut bad = text.into_bytes();
+    // An ASCII byte made invalid: the error names its offset.
+    let at = (1 << 19) + bad[1 << 19..].iter().position(u8::is_ascii).unwrap();
+    bad[at] = 0xff;
+    std::fs::write(&file, &bad).unwrap();
+    let out = run(&["scan", path], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        message.contains(&format!("not UTF-8 (invalid byte at offset {at})")),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn exit_status_follows_grep() {
     let none = run(

@@ -9,7 +9,7 @@
 //! ends a command quietly with status 0.
 
 use std::borrow::Cow;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::config::{ConfigError, LogFormat, ServeArgs};
 use crate::health_check::{self, HealthArgs, HealthArgsError};
+use crate::input_file::{self, InputBytes};
 use crate::operators::{policy_from_settings, OperatorError};
 use crate::parallel;
 use crate::server::{self, ServeError};
@@ -120,6 +121,9 @@ struct RestoreArgs {
     /// Files to read; `-` or none for standard input.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// Read files rather than map them into memory (as for `scan`).
+    #[arg(long)]
+    no_mmap: bool,
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +165,11 @@ struct Selection {
     /// Files to read; `-` or none for standard input.
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
+    /// Read files rather than map them into memory (files of 1 MiB or more
+    /// are mapped: faster, but a file truncated while it is read ends the
+    /// process with SIGBUS).
+    #[arg(long)]
+    no_mmap: bool,
 }
 
 #[derive(Args, Debug)]
@@ -327,7 +336,7 @@ fn serve(args: &ServeArgs) -> Result<(), CliError> {
 /// An input: its name for messages and its text.
 struct Input {
     name: String,
-    bytes: Vec<u8>,
+    bytes: InputBytes,
 }
 
 impl Input {
@@ -348,12 +357,13 @@ impl Input {
 }
 
 /// Every input, read and checked before any is used (`pseudonymize` and
-/// `restore` write one vault for all of them).
-fn read_inputs(files: &[PathBuf]) -> Result<Vec<Input>, CliError> {
+/// `restore` write one vault for all of them); large files mapped unless
+/// `no_mmap`.
+fn read_inputs(files: &[PathBuf], no_mmap: bool) -> Result<Vec<Input>, CliError> {
     input_paths(files)
         .iter()
         .map(|path| {
-            let input = read_input(path)?;
+            let input = read_input(path, no_mmap)?;
             input.text()?;
             Ok(input)
         })
@@ -369,22 +379,21 @@ fn input_paths(files: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-fn read_input(path: &std::path::Path) -> Result<Input, CliError> {
-    let (name, bytes) = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        let read = io::stdin().read_to_end(&mut buf);
-        let name = "-".to_string();
-        read.map_err(|source| CliError::Input {
-            name: "standard input".into(),
-            source,
-        })?;
-        (name, buf)
+fn read_input(path: &std::path::Path, no_mmap: bool) -> Result<Input, CliError> {
+    let (name, read) = if path.as_os_str() == "-" {
+        ("standard input".to_string(), input_file::read_stdin())
     } else {
         let name = path.display().to_string();
-        match std::fs::read(path) {
-            Ok(bytes) => (name, bytes),
-            Err(source) => return Err(CliError::Input { name, source }),
-        }
+        (name, input_file::read_file(path, !no_mmap))
+    };
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(source) => return Err(CliError::Input { name, source }),
+    };
+    let name = if path.as_os_str() == "-" {
+        "-".to_string()
+    } else {
+        name
     };
     // Word offsets are 32-bit inside the scanner.
     if bytes.len() > u32::MAX as usize {
@@ -474,14 +483,14 @@ fn scan(args: &ScanArgs) -> Result<bool, CliError> {
     let mut any = false;
     if let [file] = &files[..] {
         // One input: findings go straight to the output as they are written.
-        any = scan_file(file, &scanner, &options, args.format, &mut out)?;
+        any = scan_file(file, &scanner, &options, args, &mut out)?;
     } else {
         parallel::ordered(
             &files,
             args.threads.get(),
             |path| {
                 let mut lines = Vec::new();
-                let found = scan_file(path, &scanner, &options, args.format, &mut lines)?;
+                let found = scan_file(path, &scanner, &options, args, &mut lines)?;
                 Ok((found, lines))
             },
             |done: Result<(bool, Vec<u8>), CliError>| {
@@ -500,13 +509,13 @@ fn scan_file(
     path: &std::path::Path,
     scanner: &Scanner,
     options: &ScanOptions,
-    format: Format,
+    args: &ScanArgs,
     out: &mut impl Write,
 ) -> Result<bool, CliError> {
-    let input = read_input(path)?;
+    let input = read_input(path, args.selection.no_mmap)?;
     let text = input.text()?;
     let findings = scanner.scan_with(text, options);
-    print_findings(out, &input.name, text, &findings, format).map_err(CliError::output)?;
+    print_findings(out, &input.name, text, &findings, args.format).map_err(CliError::output)?;
     Ok(!findings.is_empty())
 }
 
@@ -614,7 +623,7 @@ fn redact(args: &RedactArgs) -> Result<(), CliError> {
         &files,
         args.threads.get(),
         |path| {
-            let input = read_input(path)?;
+            let input = read_input(path, args.selection.no_mmap)?;
             let text = input.text()?;
             let findings = scanner.scan_with(text, &options);
             // Nothing replaced: the input goes out as it came, not copied.
@@ -694,7 +703,7 @@ fn pseudonymize(args: &PseudonymizeArgs) -> Result<(), CliError> {
     let key = args.vault.key()?;
     let mut vault = args.vault.open(&key, true)?;
     let (scanner, options) = build(&args.selection)?;
-    let inputs = read_inputs(&args.selection.files)?;
+    let inputs = read_inputs(&args.selection.files, args.selection.no_mmap)?;
     let policy = RedactionPolicy::new();
     let mut texts = Vec::with_capacity(inputs.len());
     for input in &inputs {
@@ -725,7 +734,7 @@ fn pseudonymize(args: &PseudonymizeArgs) -> Result<(), CliError> {
 fn restore(args: &RestoreArgs) -> Result<(), CliError> {
     let key = args.vault.key()?;
     let vault = args.vault.open(&key, false)?;
-    let inputs = read_inputs(&args.files)?;
+    let inputs = read_inputs(&args.files, args.no_mmap)?;
     // Surrogates are found again by the detectors; placeholders need none.
     let scanner = if vault.has_surrogates() {
         let selection = Selection {
@@ -734,6 +743,7 @@ fn restore(args: &RestoreArgs) -> Result<(), CliError> {
             categories: Vec::new(),
             min_confidence: None,
             files: Vec::new(),
+            no_mmap: args.no_mmap,
         };
         Some(build(&selection)?.0)
     } else {
