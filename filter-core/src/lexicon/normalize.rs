@@ -159,19 +159,18 @@ pub(crate) fn normalize_char(c: char) -> Norm {
 /// The letter a pinyin vowel with a tone mark (or `ü`) is typed as without
 /// it: `ǎ` as `a`, `ü` and `ǜ` as `v` (as pinyin input methods type it).
 fn pinyin_vowel(c: char) -> Option<char> {
-    const VOWELS: [(&str, char); 7] = [
-        ("āáǎàĀÁǍÀ", 'a'),
-        ("ēéěèĒÉĚÈ", 'e'),
-        ("īíǐìĪÍǏÌ", 'i'),
-        ("ōóǒòŌÓǑÒ", 'o'),
-        ("ūúǔùŪÚǓÙ", 'u'),
-        ("üǖǘǚǜÜǕǗǙǛ", 'v'),
-        ("ńňǹŃŇǸ", 'n'),
-    ];
-    VOWELS
-        .iter()
-        .find(|(marked, _)| marked.contains(c))
-        .map(|&(_, base)| base)
+    // A match, not a search of strings: the BMP table asks this of every
+    // character when a process starts.
+    Some(match c {
+        'ā' | 'á' | 'ǎ' | 'à' | 'Ā' | 'Á' | 'Ǎ' | 'À' => 'a',
+        'ē' | 'é' | 'ě' | 'è' | 'Ē' | 'É' | 'Ě' | 'È' => 'e',
+        'ī' | 'í' | 'ǐ' | 'ì' | 'Ī' | 'Í' | 'Ǐ' | 'Ì' => 'i',
+        'ō' | 'ó' | 'ǒ' | 'ò' | 'Ō' | 'Ó' | 'Ǒ' | 'Ò' => 'o',
+        'ū' | 'ú' | 'ǔ' | 'ù' | 'Ū' | 'Ú' | 'Ǔ' | 'Ù' => 'u',
+        'ü' | 'ǖ' | 'ǘ' | 'ǚ' | 'ǜ' | 'Ü' | 'Ǖ' | 'Ǘ' | 'Ǚ' | 'Ǜ' => 'v',
+        'ń' | 'ň' | 'ǹ' | 'Ń' | 'Ň' | 'Ǹ' => 'n',
+        _ => return None,
+    })
 }
 
 /// Table entries that are not characters: the surrogate code points,
