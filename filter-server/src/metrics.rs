@@ -184,34 +184,94 @@ struct Histogram {
 /// first seen, not per finding.
 type FindingCounts = BTreeMap<&'static str, BTreeMap<String, u64>>;
 
-/// The server's metrics, shared by every request.
+/// The shards of the counters every request writes: more than the cores
+/// a server is likely to run on, so that no two threads share one.
+const SHARDS: usize = 32;
+
+/// What a request writes, one set per shard: a request writes its thread's
+/// shard only, so requests on different cores never write one cache line
+/// (or take one lock); a scrape sums the shards. Aligned to keep the
+/// shards' lines apart (128 bytes: adjacent-line prefetching pairs lines).
 #[derive(Default)]
-pub struct Metrics {
+#[repr(align(128))]
+struct Shard {
     requests: [[AtomicU64; CODES.len()]; Rpc::ALL.len()],
     latency: [Histogram; Rpc::ALL.len()],
+    /// Locked by this shard's thread and by scrapes only.
     findings: Mutex<FindingCounts>,
     bytes_scanned: AtomicU64,
+    /// Gauges as sums: a request may start on one thread and end on
+    /// another, so a shard's count alone can be negative.
+    streams_open: AtomicI64,
+    in_flight: AtomicI64,
+}
+
+/// This thread's shard: threads take the shards in turn as they first
+/// count something.
+fn shard_index() -> usize {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Relaxed) as usize % SHARDS;
+    }
+    INDEX.with(|i| *i)
+}
+
+/// The server's metrics, shared by every request.
+pub struct Metrics {
+    shards: Box<[Shard]>,
     lexicon_terms: AtomicU64,
     lexicon_categories: AtomicU64,
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
     last_reload_ok: AtomicI64,
     last_reload_time: AtomicU64,
-    streams_open: AtomicI64,
-    in_flight: AtomicI64,
     connections_open: [AtomicI64; Listener::ALL.len()],
     connections_refused: [AtomicU64; Listener::ALL.len()],
     handshake_timeouts: [AtomicU64; Listener::ALL.len()],
     refused: [AtomicU64; Refusal::ALL.len()],
 }
 
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics {
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
+            lexicon_terms: AtomicU64::default(),
+            lexicon_categories: AtomicU64::default(),
+            reloads_ok: AtomicU64::default(),
+            reloads_failed: AtomicU64::default(),
+            last_reload_ok: AtomicI64::default(),
+            last_reload_time: AtomicU64::default(),
+            connections_open: Default::default(),
+            connections_refused: Default::default(),
+            handshake_timeouts: Default::default(),
+            refused: Default::default(),
+        }
+    }
+}
+
 impl Metrics {
+    /// This thread's shard.
+    fn shard(&self) -> &Shard {
+        &self.shards[shard_index()]
+    }
+
+    /// The sum over the shards of one counter.
+    fn sum(&self, counter: impl Fn(&Shard) -> &AtomicU64) -> u64 {
+        self.shards.iter().map(|s| counter(s).load(Relaxed)).sum()
+    }
+
+    /// The sum over the shards of one gauge.
+    fn sum_gauge(&self, gauge: impl Fn(&Shard) -> &AtomicI64) -> i64 {
+        self.shards.iter().map(|s| gauge(s).load(Relaxed)).sum()
+    }
+
     /// Counts a finished request.
     pub fn request(&self, rpc: Rpc, code: Code, elapsed: Duration) {
         let i = rpc.index();
-        self.requests[i][code as usize].fetch_add(1, Relaxed);
+        let shard = self.shard();
+        shard.requests[i][code as usize].fetch_add(1, Relaxed);
         let secs = elapsed.as_secs_f64();
-        let h = &self.latency[i];
+        let h = &shard.latency[i];
         let b = BUCKETS
             .iter()
             .position(|&le| secs <= le)
@@ -222,12 +282,20 @@ impl Metrics {
 
     /// Counts scanned bytes.
     pub fn scanned(&self, bytes: usize) {
-        self.bytes_scanned.fetch_add(bytes as u64, Relaxed);
+        self.shard().bytes_scanned.fetch_add(bytes as u64, Relaxed);
     }
 
     /// Counts findings by kind and category.
     pub fn findings<'a>(&self, found: impl Iterator<Item = (&'static str, &'a str)>) {
-        let mut map = self.findings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut found = found.peekable();
+        if found.peek().is_none() {
+            return;
+        }
+        let mut map = self
+            .shard()
+            .findings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         for (kind, category) in found {
             let by_category = map.entry(kind).or_default();
             match by_category.get_mut(category) {
@@ -261,12 +329,12 @@ impl Metrics {
 
     /// A stream opened (+1) or closed (-1).
     pub fn stream(&self, delta: i64) {
-        self.streams_open.fetch_add(delta, Relaxed);
+        self.shard().streams_open.fetch_add(delta, Relaxed);
     }
 
     /// A request admitted (+1) or done (-1).
     pub fn in_flight(&self, delta: i64) {
-        self.in_flight.fetch_add(delta, Relaxed);
+        self.shard().in_flight.fetch_add(delta, Relaxed);
     }
 
     /// A connection opened (+1) or closed (-1).
@@ -309,7 +377,7 @@ impl Metrics {
         );
         for rpc in Rpc::ALL {
             for code in CODES {
-                let n = self.requests[rpc.index()][code as usize].load(Relaxed);
+                let n = self.sum(|s| &s.requests[rpc.index()][code as usize]);
                 if n > 0 {
                     let _ = writeln!(
                         s,
@@ -326,14 +394,14 @@ impl Metrics {
         let name = "contentfilter_request_duration_seconds";
         header(s, name, "histogram", "Request latency by RPC.");
         for rpc in Rpc::ALL {
-            let (h, rpc) = (&self.latency[rpc.index()], rpc.as_str());
+            let (i, rpc) = (rpc.index(), rpc.as_str());
             let mut cumulative = 0;
             for (b, le) in BUCKETS.iter().enumerate() {
-                cumulative += h.counts[b].load(Relaxed);
+                cumulative += self.sum(|s| &s.latency[i].counts[b]);
                 let _ = writeln!(s, "{name}_bucket{{rpc=\"{rpc}\",le=\"{le}\"}} {cumulative}");
             }
-            cumulative += h.counts[BUCKETS.len()].load(Relaxed);
-            let sum = h.sum_micros.load(Relaxed) as f64 / 1e6;
+            cumulative += self.sum(|s| &s.latency[i].counts[BUCKETS.len()]);
+            let sum = self.sum(|s| &s.latency[i].sum_micros) as f64 / 1e6;
             let _ = writeln!(
                 s,
                 "{name}_bucket{{rpc=\"{rpc}\",le=\"+Inf\"}} {cumulative}\n{name}_sum{{rpc=\"{rpc}\"}} {sum}\n{name}_count{{rpc=\"{rpc}\"}} {cumulative}"
@@ -348,7 +416,21 @@ impl Metrics {
             "counter",
             "Findings by kind and category.",
         );
-        let map = self.findings.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = FindingCounts::new();
+        for shard in self.shards.iter() {
+            let counts = shard.findings.lock().unwrap_or_else(|e| e.into_inner());
+            for (kind, by_category) in counts.iter() {
+                let into = map.entry(kind).or_default();
+                for (category, n) in by_category {
+                    match into.get_mut(category) {
+                        Some(total) => *total += n,
+                        None => {
+                            into.insert(category.clone(), *n);
+                        }
+                    }
+                }
+            }
+        }
         for (kind, by_category) in map.iter() {
             for (category, n) in by_category {
                 let _ = writeln!(
@@ -408,7 +490,7 @@ impl Metrics {
                 "contentfilter_scanned_bytes_total",
                 "counter",
                 "Bytes of text scanned.",
-                load(&self.bytes_scanned),
+                self.sum(|s| &s.bytes_scanned).to_string(),
             ),
             (
                 "contentfilter_lexicon_terms",
@@ -450,13 +532,13 @@ impl Metrics {
                 "contentfilter_streams_open",
                 "gauge",
                 "ScanStream calls open now.",
-                self.streams_open.load(Relaxed).to_string(),
+                self.sum_gauge(|s| &s.streams_open).to_string(),
             ),
             (
                 "contentfilter_requests_in_flight",
                 "gauge",
                 "Scan and Redact requests admitted and not yet done.",
-                self.in_flight.load(Relaxed).to_string(),
+                self.sum_gauge(|s| &s.in_flight).to_string(),
             ),
         ];
         for (name, kind, help, value) in gauges {
@@ -510,6 +592,57 @@ mod tests {
         for (i, code) in CODES.into_iter().enumerate() {
             assert_eq!(code as usize, i);
             assert_eq!(Code::from(i as i32), code, "{}", code_name(code));
+        }
+    }
+
+    /// Counts from many threads (each writing its own shard) add up, and
+    /// gauges moved up on one thread and down on another sum to zero.
+    #[test]
+    fn shards_sum_to_the_totals() {
+        let m = Metrics::default();
+        std::thread::scope(|scope| {
+            for t in 0..(SHARDS + 3) {
+                let m = &m;
+                scope.spawn(move || {
+                    for _ in 0..10 {
+                        m.request(Rpc::Scan, Code::Ok, Duration::from_micros(200));
+                        m.scanned(100);
+                        m.findings([("phone", "mobile"), ("sensitive_word", "fraud")].into_iter());
+                        m.in_flight(1);
+                        m.stream(if t % 2 == 0 { 1 } else { -1 });
+                    }
+                });
+            }
+        });
+        for _ in 0..(SHARDS + 3) * 10 {
+            m.in_flight(-1);
+        }
+        let n = (SHARDS + 3) * 10;
+        let text = m.render();
+        for line in [
+            format!("contentfilter_requests_total{{rpc=\"Scan\",code=\"OK\"}} {n}"),
+            format!("contentfilter_request_duration_seconds_count{{rpc=\"Scan\"}} {n}"),
+            format!(
+                "contentfilter_request_duration_seconds_bucket{{rpc=\"Scan\",le=\"0.00025\"}} {n}"
+            ),
+            "contentfilter_request_duration_seconds_bucket{rpc=\"Scan\",le=\"0.0001\"} 0"
+                .to_string(),
+            format!("contentfilter_scanned_bytes_total {}", n * 100),
+            format!("contentfilter_findings_total{{kind=\"phone\",category=\"mobile\"}} {n}"),
+            format!(
+                "contentfilter_findings_total{{kind=\"sensitive_word\",category=\"fraud\"}} {n}"
+            ),
+            "contentfilter_requests_in_flight 0".to_string(),
+            format!(
+                "contentfilter_streams_open {}",
+                if (SHARDS + 3).is_multiple_of(2) {
+                    0
+                } else {
+                    10
+                }
+            ),
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line}\n{text}");
         }
     }
 
