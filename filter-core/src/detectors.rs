@@ -288,20 +288,25 @@ impl Detectors {
         // written against it (`card number4111…`) ends at a boundary.
         let before = &text[floor_char(text, from)..f.start()];
         let after = &text[f.end()..to];
+        // (distance, raises) of the nearest word: nearest wins; at the same
+        // distance, raising wins.
         let mut nearest: Option<(usize, bool)> = None;
-        let mut near = |distance: usize, category: &str| {
+        let near = |nearest: &mut Option<(usize, bool)>, distance: usize, category: &str| {
             let raise = category == "raise";
-            // Nearest wins; at the same distance, raising wins.
             if nearest.is_none_or(|(d, r)| distance < d || (distance == d && raise && !r)) {
-                nearest = Some((distance, raise));
+                *nearest = Some((distance, raise));
             }
         };
         words.for_each_exact_in(before, &mut scratch.norm, |w, category| {
-            near(before.len() - w.end, category)
+            near(&mut nearest, before.len() - w.end, category)
         });
-        words.for_each_exact_in(after, &mut scratch.norm, |w, category| {
-            near(w.start, category)
-        });
+        // A raising word against the value wins outright: nothing after it
+        // can be nearer.
+        if nearest != Some((0, true)) {
+            words.for_each_exact_in(after, &mut scratch.norm, |w, category| {
+                near(&mut nearest, w.start, category)
+            });
+        }
         match nearest {
             Some((_, true)) => base.max(rule.raise_to),
             Some((_, false)) => base.min(rule.lower_to),
