@@ -742,6 +742,27 @@ mod properties {
     }
 
     proptest! {
+        /// Two threads (personal data on one, words on the other) find
+        /// exactly what one finds, in the same order, for any selection.
+        #[test]
+        fn two_threads_find_what_one_finds(s in text(24), threads in 1..4usize, only in 0..3usize) {
+            let scanner = Scanner::builder()
+                .words(crate::test_texts::lexicon())
+                .build()
+                .unwrap();
+            let options = match only {
+                0 => crate::ScanOptions::new(),
+                1 => crate::ScanOptions::new().min_confidence(0.0),
+                _ => crate::ScanOptions::new().kinds(&[Kind::Phone, Kind::SensitiveWord]),
+            };
+            let key = |f: &crate::Finding<'_>| {
+                (f.start(), f.end(), f.kind(), f.category().to_string(), f.match_type(), f.confidence().to_bits())
+            };
+            let one: Vec<_> = scanner.scan_with(&s, &options).iter().map(key).collect();
+            let many: Vec<_> = scanner.scan_with_threads(&s, &options, threads).iter().map(key).collect();
+            prop_assert_eq!(many, one, "{:?} on {} threads", s, threads);
+        }
+
         #[test]
         fn spans_are_sorted_disjoint_char_boundaries(s in text(8)) {
             let f = Scanner::new().scan(&s);

@@ -482,15 +482,18 @@ fn scan(args: &ScanArgs) -> Result<bool, CliError> {
     let mut out = io::BufWriter::new(stdout.lock());
     let mut any = false;
     if let [file] = &files[..] {
-        // One input: findings go straight to the output as they are written.
-        any = scan_file(file, &scanner, &options, args, &mut out)?;
+        // One input: findings go straight to the output as they are
+        // written, and the threads share its scan (words and personal
+        // data apart).
+        let threads = args.threads.get();
+        any = scan_file(file, &scanner, &options, args, threads, &mut out)?;
     } else {
         parallel::ordered(
             &files,
             args.threads.get(),
             |path| {
                 let mut lines = Vec::new();
-                let found = scan_file(path, &scanner, &options, args, &mut lines)?;
+                let found = scan_file(path, &scanner, &options, args, 1, &mut lines)?;
                 Ok((found, lines))
             },
             |done: Result<(bool, Vec<u8>), CliError>| {
@@ -504,17 +507,19 @@ fn scan(args: &ScanArgs) -> Result<bool, CliError> {
     Ok(any)
 }
 
-/// Reads, scans and prints one input; whether something was found.
+/// Reads, scans (on up to `threads` threads) and prints one input; whether
+/// something was found.
 fn scan_file(
     path: &std::path::Path,
     scanner: &Scanner,
     options: &ScanOptions,
     args: &ScanArgs,
+    threads: usize,
     out: &mut impl Write,
 ) -> Result<bool, CliError> {
     let input = read_input(path, args.selection.no_mmap)?;
     let text = input.text()?;
-    let findings = scanner.scan_with(text, options);
+    let findings = scanner.scan_with_threads(text, options, threads);
     print_findings(out, &input.name, text, &findings, args.format).map_err(CliError::output)?;
     Ok(!findings.is_empty())
 }
