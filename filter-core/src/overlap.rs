@@ -118,14 +118,12 @@ impl<T: Span> Overlaps<T> {
 /// final), and the rest is cut off.
 pub(crate) fn resolve<T: Span>(v: &mut Vec<T>) {
     sort(v);
-    // `v[..kept]` is final; `v[kept]` is the pending finding, if any.
-    let (mut kept, mut pending) = (0, false);
-    for i in 0..v.len() {
-        if !pending {
-            v.swap(kept, i);
-            pending = true;
-            continue;
-        }
+    if v.is_empty() {
+        return;
+    }
+    // `v[..kept]` is final; `v[kept]` is the pending finding.
+    let mut kept = 0;
+    for i in 1..v.len() {
         match offer(&v[kept], &v[i]) {
             Offer::Dropped => {}
             Offer::Replaces => v.swap(kept, i),
@@ -135,7 +133,7 @@ pub(crate) fn resolve<T: Span>(v: &mut Vec<T>) {
             }
         }
     }
-    v.truncate(kept + usize::from(pending));
+    v.truncate(kept + 1);
 }
 
 #[cfg(test)]

@@ -273,10 +273,8 @@ impl Scanner {
         threads: usize,
     ) -> Vec<Finding<'h>> {
         let lexicon = self.lexicon.as_ref().map(SharedLexicon::load);
-        let words = lexicon
-            .as_ref()
-            .filter(|l| self.words && options.wants(Kind::SensitiveWord) && l.term_count() > 0);
-        let (Some(lexicon), true) = (words, threads >= 2) else {
+        let (Some(lexicon), true) = (lexicon.filter(|_| self.wants_words(options)), threads >= 2)
+        else {
             return self.scan_with(text, options);
         };
         let (mut out, found) = std::thread::scope(|scope| {
@@ -339,11 +337,15 @@ impl Scanner {
         let lexicon = self.lexicon.as_ref().map(SharedLexicon::load);
         let detectors = lexicon.as_ref().map_or(&self.detectors, |l| l.detectors());
         let mut out = self.collect_pii(text, options, detectors, interrupt);
-        if let Some(lexicon) = lexicon.filter(|_| self.words && options.wants(Kind::SensitiveWord))
-        {
+        if let Some(lexicon) = lexicon.filter(|_| self.wants_words(options)) {
             lexicon.find_into(text, options.categories.as_ref(), interrupt, &mut out);
         }
         out
+    }
+
+    /// Whether the scanner and `options` select sensitive words.
+    fn wants_words(&self, options: &ScanOptions) -> bool {
+        self.words && options.wants(Kind::SensitiveWord)
     }
 
     /// The personal data of a whole text (built-in and custom detectors),
@@ -405,7 +407,7 @@ impl Scanner {
         StreamScanner::new(
             self.pii.clone(),
             self.selected_kinds(options),
-            lexicon.filter(|_| self.words && options.wants(Kind::SensitiveWord)),
+            lexicon.filter(|_| self.wants_words(options)),
             options.categories.clone(),
             policy,
             StreamDetectors {

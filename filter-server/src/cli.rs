@@ -380,21 +380,21 @@ fn input_paths(files: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn read_input(path: &std::path::Path, no_mmap: bool) -> Result<Input, CliError> {
-    let (name, read) = if path.as_os_str() == "-" {
-        ("standard input".to_string(), input_file::read_stdin())
+    let stdin = path.as_os_str() == "-";
+    let read = if stdin {
+        input_file::read_stdin()
     } else {
-        let name = path.display().to_string();
-        (name, input_file::read_file(path, !no_mmap))
+        input_file::read_file(path, !no_mmap)
     };
-    let bytes = match read {
-        Ok(bytes) => bytes,
-        Err(source) => return Err(CliError::Input { name, source }),
-    };
-    let name = if path.as_os_str() == "-" {
-        "-".to_string()
-    } else {
-        name
-    };
+    let bytes = read.map_err(|source| CliError::Input {
+        name: if stdin {
+            "standard input".into()
+        } else {
+            path.display().to_string()
+        },
+        source,
+    })?;
+    let name = path.display().to_string();
     // Word offsets are 32-bit inside the scanner.
     if bytes.len() > u32::MAX as usize {
         return Err(CliError::Selection(format!(

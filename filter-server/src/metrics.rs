@@ -184,6 +184,18 @@ struct Histogram {
 /// first seen, not per finding.
 type FindingCounts = BTreeMap<&'static str, BTreeMap<String, u64>>;
 
+/// Adds `n` findings of `kind` and `category`: the category's name is
+/// allocated when first seen, not per finding.
+fn add(map: &mut FindingCounts, kind: &'static str, category: &str, n: u64) {
+    let by_category = map.entry(kind).or_default();
+    match by_category.get_mut(category) {
+        Some(count) => *count += n,
+        None => {
+            by_category.insert(category.to_string(), n);
+        }
+    }
+}
+
 /// The shards of the counters every request writes: more than the cores
 /// a server is likely to run on, so that no two threads share one.
 const SHARDS: usize = 32;
@@ -297,13 +309,7 @@ impl Metrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         for (kind, category) in found {
-            let by_category = map.entry(kind).or_default();
-            match by_category.get_mut(category) {
-                Some(n) => *n += 1,
-                None => {
-                    by_category.insert(category.to_string(), 1);
-                }
-            }
+            add(&mut map, kind, category, 1);
         }
     }
 
@@ -420,14 +426,8 @@ impl Metrics {
         for shard in self.shards.iter() {
             let counts = shard.findings.lock().unwrap_or_else(|e| e.into_inner());
             for (kind, by_category) in counts.iter() {
-                let into = map.entry(kind).or_default();
-                for (category, n) in by_category {
-                    match into.get_mut(category) {
-                        Some(total) => *total += n,
-                        None => {
-                            into.insert(category.clone(), *n);
-                        }
-                    }
+                for (category, &n) in by_category {
+                    add(&mut map, kind, category, n);
                 }
             }
         }

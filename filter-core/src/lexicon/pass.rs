@@ -124,16 +124,13 @@ thread_local! {
 impl LexCursor {
     /// The cursor at the start of a text, its vectors' memory kept.
     fn reset(&mut self) {
-        let mut exact = std::mem::take(&mut self.exact);
-        let mut window_exact = std::mem::take(&mut self.window_exact);
-        let mut candidates = std::mem::take(&mut self.candidates);
-        exact.clear();
-        window_exact.clear();
-        candidates.clear();
+        self.exact.clear();
+        self.window_exact.clear();
+        self.candidates.clear();
         *self = LexCursor {
-            exact,
-            window_exact,
-            candidates,
+            exact: std::mem::take(&mut self.exact),
+            window_exact: std::mem::take(&mut self.window_exact),
+            candidates: std::mem::take(&mut self.candidates),
             ..LexCursor::default()
         };
     }
